@@ -1,0 +1,59 @@
+// The portico binary: command-line entry point.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "config/config.hpp"
+#include "portico/version.hpp"
+
+namespace {
+
+void usage(std::ostream& out) {
+  out << "usage: portico --config FILE [--check]\n"
+         "       portico --version\n"
+         "  --config FILE  the YAML configuration\n"
+         "  --check        validate the configuration, print every problem, and exit\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  bool check = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--version") {
+      std::cout << "portico " << portico::kVersion << " (FirecREST API " << portico::kFirecrestApiVersion
+                << ")\n";
+      return 0;
+    } else if (arg == "--help" || arg == "-h") {
+      usage(std::cout);
+      return 0;
+    } else if (arg == "--check") {
+      check = true;
+    } else if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else {
+      std::cerr << "portico: unknown argument '" << arg << "'\n";
+      usage(std::cerr);
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    usage(std::cerr);
+    return 2;
+  }
+  auto loaded = portico::config::load_config(config_path);
+  if (!loaded.errors.empty()) {
+    for (const auto& e : loaded.errors)
+      std::cerr << config_path << ": " << (e.key.empty() ? "" : e.key + ": ") << e.message << "\n";
+    std::cerr << "portico: configuration has " << loaded.errors.size() << " error(s)\n";
+    return 1;
+  }
+  if (check) {
+    std::cout << config_path << ": OK (" << loaded.config->clusters.size() << " cluster(s))\n";
+    return 0;
+  }
+  std::cerr << "portico: the HTTP server is not built yet; use --check to validate a configuration\n";
+  return 3;
+}

@@ -1,0 +1,434 @@
+#include "config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace portico::config {
+namespace {
+
+// Walks one YAML mapping, reading the keys the schema knows and reporting the others, so a
+// misspelt key ("usename_claim") is an error instead of a silently ignored setting.
+class Section {
+ public:
+  Section(const YAML::Node& node, std::string path, std::vector<ConfigError>& errors)
+      : node_(node), path_(std::move(path)), errors_(errors) {
+    if (node_ && !node_.IsNull() && !node_.IsMap()) {
+      error("", "expected a mapping");
+      valid_ = false;
+    }
+  }
+
+  ~Section() {
+    if (!valid_ || !node_ || !node_.IsMap()) return;
+    for (const auto& kv : node_) {
+      auto key = kv.first.as<std::string>("");
+      if (!seen_.count(key)) error(key, "unknown key");
+    }
+  }
+
+  std::string key_path(const std::string& key) const {
+    if (key.empty()) return path_;
+    return path_.empty() ? key : path_ + "." + key;
+  }
+
+  void error(const std::string& key, const std::string& message) {
+    errors_.push_back({key_path(key), message});
+  }
+
+  bool has(const std::string& key) {
+    seen_.insert(key);
+    return valid_ && node_ && node_.IsMap() && node_[key] && !node_[key].IsNull();
+  }
+
+  YAML::Node get(const std::string& key) {
+    seen_.insert(key);
+    return node_[key];
+  }
+
+  void require(const std::string& key) {
+    if (!has(key)) error(key, "is required");
+  }
+
+  void string(const std::string& key, std::string& out) {
+    if (!has(key)) return;
+    auto n = get(key);
+    if (!n.IsScalar()) return error(key, "expected a string");
+    out = n.Scalar();
+  }
+
+  void boolean(const std::string& key, bool& out) {
+    if (!has(key)) return;
+    auto n = get(key);
+    bool value = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, value))
+      return error(key, "expected true or false, got \"" + scalar_text(n) + "\"");
+    out = value;
+  }
+
+  template <typename Int>
+  void integer(const std::string& key, Int& out, std::uint64_t min, std::uint64_t max) {
+    if (!has(key)) return;
+    auto n = get(key);
+    auto text = scalar_text(n);
+    std::uint64_t value = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (!n.IsScalar() || ec != std::errc() || p != text.data() + text.size() || value < min ||
+        value > max) {
+      return error(key, "expected an integer in " + std::to_string(min) + ".." +
+                            std::to_string(max) + ", got \"" + text + "\"");
+    }
+    out = static_cast<Int>(value);
+  }
+
+  template <typename Duration>
+  void duration(const std::string& key, Duration& out) {
+    if (!has(key)) return;
+    auto text = scalar_text(get(key));
+    auto d = parse_duration(text);
+    if (!d || d->count() <= 0)
+      return error(key, "expected a positive duration such as 250ms, 30s, 5m, got \"" + text + "\"");
+    out = std::chrono::duration_cast<Duration>(*d);
+    if (out.count() == 0) out = Duration(1);
+  }
+
+  void size(const std::string& key, std::size_t& out) {
+    if (!has(key)) return;
+    auto text = scalar_text(get(key));
+    auto s = parse_size(text);
+    if (!s || *s == 0) return error(key, "expected a positive size such as 16KiB or 1GiB, got \"" + text + "\"");
+    out = *s;
+  }
+
+  void strings(const std::string& key, std::vector<std::string>& out) {
+    if (!has(key)) return;
+    auto n = get(key);
+    if (n.IsScalar()) {
+      out = {n.Scalar()};
+      return;
+    }
+    if (!n.IsSequence()) return error(key, "expected a list of strings");
+    out.clear();
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      if (!n[i].IsScalar()) return error(key + "[" + std::to_string(i) + "]", "expected a string");
+      out.push_back(n[i].Scalar());
+    }
+  }
+
+  // A file path, resolved against the directory of the configuration file.
+  void path(const std::string& key, std::string& out, const std::string& base_dir) {
+    string(key, out);
+    if (!out.empty() && out.front() != '/') out = (std::filesystem::path(base_dir) / out).lexically_normal().string();
+  }
+
+ private:
+  static std::string scalar_text(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : "<not a scalar>"; }
+
+  YAML::Node node_;
+  std::string path_;
+  std::vector<ConfigError>& errors_;
+  std::set<std::string> seen_;
+  bool valid_ = true;
+};
+
+// Unix user and group names as Portico accepts them anywhere (config, tokens, requests).
+const std::regex kNamePattern("^[a-z_][a-z0-9_-]{0,31}$");
+const std::regex kClusterNamePattern("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
+
+void read_server(Section& s, Server& server, const std::string& base_dir, std::vector<ConfigError>& errors) {
+  s.string("host", server.host);
+  s.integer("port", server.port, 1, 65535);
+  s.integer("threads", server.threads, 0, 256);
+  s.string("api_root", server.api_root);
+  if (server.api_root.empty() || server.api_root.front() != '/')
+    s.error("api_root", "must start with '/'");
+  s.boolean("allow_plain_http_off_loopback", server.allow_plain_http_off_loopback);
+  if (s.has("tls")) {
+    Section t(s.get("tls"), s.key_path("tls"), errors);
+    Tls tls;
+    t.require("cert_file");
+    t.require("key_file");
+    t.path("cert_file", tls.cert_file, base_dir);
+    t.path("key_file", tls.key_file, base_dir);
+    server.tls = tls;
+  }
+  if (s.has("limits")) {
+    Section l(s.get("limits"), s.key_path("limits"), errors);
+    l.size("max_header_bytes", server.limits.max_header_bytes);
+    l.size("max_body_bytes", server.limits.max_body_bytes);
+    l.duration("request_timeout", server.limits.request_timeout);
+    l.duration("idle_timeout", server.limits.idle_timeout);
+    l.duration("shutdown_grace", server.limits.shutdown_grace);
+  }
+  const bool loopback = server.host == "127.0.0.1" || server.host == "::1" || server.host == "localhost";
+  if (!server.tls && !loopback && !server.allow_plain_http_off_loopback)
+    s.error("host", "plain HTTP is only served on loopback; configure server.tls or set allow_plain_http_off_loopback");
+}
+
+void read_auth(Section& a, Auth& auth) {
+  a.require("issuer");
+  a.require("audience");
+  a.string("issuer", auth.issuer);
+  a.strings("audience", auth.audiences);
+  a.string("jwks_url", auth.jwks_url);
+  a.string("username_claim", auth.username_claim);
+  a.duration("leeway", auth.leeway);
+  a.duration("jwks_refresh", auth.jwks_refresh);
+  a.size("max_token_bytes", auth.max_token_bytes);
+  if (!auth.issuer.empty() && auth.issuer.rfind("https://", 0) != 0 && auth.issuer.rfind("http://", 0) != 0)
+    a.error("issuer", "must be an http(s) URL");
+}
+
+void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std::vector<ConfigError>& errors) {
+  c.require("name");
+  c.require("ssh");
+  c.require("file_systems");
+  c.string("name", cluster.name);
+  if (!cluster.name.empty() && !std::regex_match(cluster.name, kClusterNamePattern))
+    c.error("name", "must be letters, digits, '_', '.', '-' (at most 64)");
+  c.size("max_upload_bytes", cluster.max_upload_bytes);
+  c.duration("health_interval", cluster.health_interval);
+
+  if (c.has("ssh")) {
+    Section s(c.get("ssh"), c.key_path("ssh"), errors);
+    s.require("host");
+    s.require("host_public_key");
+    s.string("host", cluster.ssh.host);
+    s.integer("port", cluster.ssh.port, 1, 65535);
+    s.string("host_public_key", cluster.ssh.host_public_key);
+    auto& key = cluster.ssh.host_public_key;
+    if (!key.empty() && key.rfind("ssh-", 0) != 0 && key.rfind("ecdsa-", 0) != 0) {
+      // A path to a .pub file: pin its content now so a changed file cannot swap the key later.
+      std::string file = key.front() == '/' ? key : (std::filesystem::path(base_dir) / key).string();
+      std::ifstream in(file);
+      std::string line;
+      if (!in || !std::getline(in, line) || line.empty())
+        s.error("host_public_key", "neither an OpenSSH public key nor a readable .pub file: " + file);
+      else
+        key = line;
+    }
+    s.integer("max_sessions_per_connection", cluster.ssh.max_sessions_per_connection, 1, 1000);
+    s.integer("max_connections_per_user", cluster.ssh.max_connections_per_user, 1, 1000);
+    s.duration("connect_timeout", cluster.ssh.connect_timeout);
+    s.duration("command_timeout", cluster.ssh.command_timeout);
+    s.duration("idle_timeout", cluster.ssh.idle_timeout);
+    s.duration("keepalive", cluster.ssh.keepalive);
+    s.size("max_output_bytes", cluster.ssh.max_output_bytes);
+  }
+
+  if (c.has("scheduler")) {
+    Section s(c.get("scheduler"), c.key_path("scheduler"), errors);
+    std::string type = "slurm";
+    s.string("type", type);
+    if (type == "slurm") cluster.scheduler.type = SchedulerType::slurm;
+    else if (type == "slurm_rest") cluster.scheduler.type = SchedulerType::slurm_rest;
+    else if (type == "pbs") cluster.scheduler.type = SchedulerType::pbs;
+    else s.error("type", "expected slurm, slurm_rest or pbs, got \"" + type + "\"");
+    s.string("api_url", cluster.scheduler.api_url);
+    s.string("api_version", cluster.scheduler.api_version);
+    s.path("jwt_key_file", cluster.scheduler.jwt_key_file, base_dir);
+    if (cluster.scheduler.type == SchedulerType::slurm_rest) {
+      s.require("api_url");
+      s.require("jwt_key_file");
+      if (cluster.scheduler.api_version.empty()) cluster.scheduler.api_version = "v0.0.38";
+    }
+  }
+
+  if (c.has("file_systems")) {
+    auto list = c.get("file_systems");
+    if (!list.IsSequence() || list.size() == 0) {
+      c.error("file_systems", "expected a non-empty list");
+    } else {
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        Section f(list[i], c.key_path("file_systems") + "[" + std::to_string(i) + "]", errors);
+        FileSystem fs;
+        f.require("path");
+        f.string("path", fs.path);
+        f.string("data_type", fs.data_type);
+        f.boolean("default_work_dir", fs.default_work_dir);
+        if (!fs.path.empty()) {
+          auto normal = std::filesystem::path(fs.path).lexically_normal().string();
+          if (fs.path.front() != '/' || fs.path.find('\0') != std::string::npos)
+            f.error("path", "must be an absolute path");
+          else if (normal == "/")
+            f.error("path", "must not be '/': confine users to real file systems");
+          while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+          fs.path = normal;
+        }
+        cluster.file_systems.push_back(std::move(fs));
+      }
+    }
+  }
+
+  if (c.has("access")) {
+    Section a(c.get("access"), c.key_path("access"), errors);
+    a.strings("users", cluster.access.users);
+    a.strings("groups", cluster.access.groups);
+    a.strings("required_scopes", cluster.access.required_scopes);
+    for (const auto& u : cluster.access.users)
+      if (u != "*" && !std::regex_match(u, kNamePattern)) a.error("users", "\"" + u + "\" is not a valid user name");
+    for (const auto& g : cluster.access.groups)
+      if (!std::regex_match(g, kNamePattern)) a.error("groups", "\"" + g + "\" is not a valid group name");
+  }
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  double value = 0;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || value < 0) return std::nullopt;
+  std::string unit(p, end);
+  double ms;
+  if (unit.empty() || unit == "s") ms = value * 1000;
+  else if (unit == "ms") ms = value;
+  else if (unit == "m" || unit == "min") ms = value * 60'000;
+  else if (unit == "h") ms = value * 3'600'000;
+  else return std::nullopt;
+  if (ms > 1e12) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<long long>(ms));
+}
+
+std::optional<std::uint64_t> parse_size(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc()) return std::nullopt;
+  std::string unit(p, end);
+  static const std::pair<const char*, std::uint64_t> units[] = {
+      {"", 1},           {"B", 1},
+      {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"TiB", 1ull << 40},
+      {"KB", 1000},      {"MB", 1000'000},  {"GB", 1000'000'000}, {"TB", 1000'000'000'000}};
+  for (auto [name, factor] : units) {
+    if (unit == name) {
+      if (value > UINT64_MAX / factor) return std::nullopt;
+      return value * factor;
+    }
+  }
+  return std::nullopt;
+}
+
+LoadResult parse_config(const std::string& yaml_text, const std::string& base_dir) {
+  LoadResult result;
+  auto& errors = result.errors;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    errors.push_back({"", std::string("not valid YAML: ") + e.what()});
+    return result;
+  }
+  if (!root.IsMap()) {
+    errors.push_back({"", "expected a mapping at the top level"});
+    return result;
+  }
+
+  Config cfg;
+  {
+    Section top(root, "", errors);
+    top.require("auth");
+    top.require("clusters");
+    if (top.has("server")) {
+      Section s(top.get("server"), "server", errors);
+      read_server(s, cfg.server, base_dir, errors);
+    }
+    if (top.has("auth")) {
+      Section a(top.get("auth"), "auth", errors);
+      read_auth(a, cfg.auth);
+    }
+    if (top.has("ssh_ca")) {
+      Section s(top.get("ssh_ca"), "ssh_ca", errors);
+      SshCa ca;
+      s.require("private_key_file");
+      s.path("private_key_file", ca.private_key_file, base_dir);
+      s.duration("cert_validity", ca.cert_validity);
+      if (ca.cert_validity < std::chrono::seconds(60))
+        s.error("cert_validity", "must be at least 60s so a certificate outlives one request");
+      cfg.ssh_ca = ca;
+    }
+    if (top.has("static_keys")) {
+      auto list = top.get("static_keys");
+      if (!list.IsSequence()) top.error("static_keys", "expected a list");
+      else
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          Section k(list[i], "static_keys[" + std::to_string(i) + "]", errors);
+          StaticKey key;
+          k.require("user");
+          k.require("private_key_file");
+          k.string("user", key.user);
+          k.path("private_key_file", key.private_key_file, base_dir);
+          k.path("certificate_file", key.certificate_file, base_dir);
+          if (!key.user.empty() && !std::regex_match(key.user, kNamePattern))
+            k.error("user", "\"" + key.user + "\" is not a valid user name");
+          cfg.static_keys.push_back(std::move(key));
+        }
+    }
+    if (top.has("clusters")) {
+      auto list = top.get("clusters");
+      if (!list.IsSequence() || list.size() == 0) {
+        top.error("clusters", "expected a non-empty list");
+      } else {
+        std::set<std::string> names;
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          std::string path = "clusters[" + std::to_string(i) + "]";
+          Section c(list[i], path, errors);
+          Cluster cluster;
+          read_cluster(c, cluster, base_dir, errors);
+          std::string lower = cluster.name;
+          std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+          // Cluster names are matched case-insensitively in URLs, so they must differ that way too.
+          if (!lower.empty() && !names.insert(lower).second)
+            c.error("name", "duplicate cluster name \"" + cluster.name + "\" (names are case-insensitive)");
+          cfg.clusters.push_back(std::move(cluster));
+        }
+      }
+    }
+    if (top.has("s3")) {
+      Section s(top.get("s3"), "s3", errors);
+      S3 s3;
+      for (auto key : {"endpoint", "access_key_id", "secret_access_key", "bucket"}) s.require(key);
+      s.string("endpoint", s3.endpoint);
+      s.string("region", s3.region);
+      s.string("access_key_id", s3.access_key_id);
+      s.string("secret_access_key", s3.secret_access_key);
+      s.string("bucket", s3.bucket);
+      s.size("max_part_bytes", s3.max_part_bytes);
+      s.duration("url_lifetime", s3.url_lifetime);
+      if (s3.max_part_bytes < 5 * 1024 * 1024) s.error("max_part_bytes", "S3 parts are at least 5MiB");
+      cfg.s3 = s3;
+    }
+    if (top.has("logging")) {
+      Section l(top.get("logging"), "logging", errors);
+      l.string("level", cfg.logging.level);
+      l.string("destination", cfg.logging.destination);
+      static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
+      if (!levels.count(cfg.logging.level))
+        l.error("level", "expected one of trace, debug, info, warn, error, off");
+    }
+    bool has_credentials = cfg.ssh_ca.has_value() || !cfg.static_keys.empty();
+    if (!has_credentials && top.has("clusters"))
+      top.error("ssh_ca", "configure ssh_ca or static_keys: Portico needs a way to log in as users");
+  }
+  if (errors.empty()) result.config = std::move(cfg);
+  return result;
+}
+
+LoadResult load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {std::nullopt, {{"", "cannot read configuration file " + path}}};
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  auto base = std::filesystem::absolute(path).parent_path().string();
+  return parse_config(buffer.str(), base);
+}
+
+}  // namespace portico::config

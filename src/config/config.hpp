@@ -1,0 +1,152 @@
+#pragma once
+// Portico's configuration: the typed model of the YAML file and its validation.
+//
+// load_config() never throws for bad content: it returns every problem it found, each naming
+// the offending key by its path (e.g. "clusters[0].ssh.port"), so an operator fixes a file in
+// one pass. Thread-safety: a Config is an immutable value once loaded.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace portico::config {
+
+struct ConfigError {
+  std::string key;      // path of the offending key, "" for the whole document
+  std::string message;  // what is wrong and what is expected
+};
+
+struct Limits {
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;  // JSON bodies; uploads have their own per-cluster cap
+  std::chrono::milliseconds request_timeout{60'000};
+  std::chrono::milliseconds idle_timeout{30'000};
+  std::chrono::milliseconds shutdown_grace{10'000};
+};
+
+struct Tls {
+  std::string cert_file;
+  std::string key_file;
+};
+
+struct Server {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  unsigned threads = 0;  // 0 = one per core
+  std::string api_root = "/";
+  std::optional<Tls> tls;
+  bool allow_plain_http_off_loopback = false;
+  Limits limits;
+};
+
+struct Auth {
+  std::string issuer;
+  std::vector<std::string> audiences;
+  std::string jwks_url;  // empty: taken from the issuer's OIDC discovery document
+  std::string username_claim = "preferred_username";
+  std::chrono::seconds leeway{30};
+  std::chrono::seconds jwks_refresh{3600};
+  std::size_t max_token_bytes = 16 * 1024;
+};
+
+// How Portico obtains an SSH credential for a user.
+struct SshCa {
+  std::string private_key_file;  // OpenSSH private key of the user CA that sshd trusts
+  std::chrono::seconds cert_validity{300};
+};
+
+struct StaticKey {
+  std::string user;
+  std::string private_key_file;
+  std::string certificate_file;  // optional
+};
+
+struct Ssh {
+  std::string host;
+  std::uint16_t port = 22;
+  std::string host_public_key;  // "ssh-ed25519 AAAA..." or a path to a .pub file; required
+  unsigned max_sessions_per_connection = 10;  // sshd MaxSessions
+  unsigned max_connections_per_user = 4;
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds command_timeout{60'000};
+  std::chrono::milliseconds idle_timeout{120'000};
+  std::chrono::milliseconds keepalive{30'000};
+  std::size_t max_output_bytes = 5 * 1024 * 1024;
+};
+
+enum class SchedulerType { slurm, slurm_rest, pbs };
+
+struct Scheduler {
+  SchedulerType type = SchedulerType::slurm;
+  std::string api_url;      // slurmrestd base URL (slurm_rest)
+  std::string api_version;  // e.g. "v0.0.38"
+  std::string jwt_key_file; // Slurm's jwt_key, to mint per-user Slurm tokens (slurm_rest)
+};
+
+struct FileSystem {
+  std::string path;
+  std::string data_type = "users";  // users | store | archive | apps | scratch | project
+  bool default_work_dir = false;
+};
+
+struct Access {
+  std::vector<std::string> users;
+  std::vector<std::string> groups;
+  std::vector<std::string> required_scopes;
+};
+
+struct Cluster {
+  std::string name;
+  Ssh ssh;
+  Scheduler scheduler;
+  std::vector<FileSystem> file_systems;
+  Access access;
+  std::size_t max_upload_bytes = 1024ull * 1024 * 1024;
+  std::chrono::seconds health_interval{30};
+};
+
+struct S3 {
+  std::string endpoint;
+  std::string region = "us-east-1";
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string bucket;
+  std::size_t max_part_bytes = 64ull * 1024 * 1024;
+  std::chrono::seconds url_lifetime{3600};
+};
+
+struct Logging {
+  std::string level = "info";     // trace|debug|info|warn|error|off
+  std::string destination = "stderr";  // stderr | stdout | a file path
+};
+
+struct Config {
+  Server server;
+  Auth auth;
+  std::optional<SshCa> ssh_ca;
+  std::vector<StaticKey> static_keys;
+  std::vector<Cluster> clusters;
+  std::optional<S3> s3;
+  Logging logging;
+};
+
+struct LoadResult {
+  std::optional<Config> config;  // set when errors is empty
+  std::vector<ConfigError> errors;
+};
+
+// Parses and validates YAML text. Relative file paths are resolved against base_dir.
+LoadResult parse_config(const std::string& yaml_text, const std::string& base_dir = ".");
+
+// Reads the file, then parse_config() with the file's directory as base_dir.
+LoadResult load_config(const std::string& path);
+
+// Parses "250ms", "30s", "5m", "1h" or a bare number of seconds.
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
+
+// Parses "1024", "64KiB", "16MiB", "1GiB" (also KB/MB/GB as powers of 1000).
+std::optional<std::uint64_t> parse_size(const std::string& text);
+
+}  // namespace portico::config

@@ -1,0 +1,133 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+using namespace portico::config;
+
+namespace {
+
+const char* kMinimal = R"(
+auth:
+  issuer: http://127.0.0.1:9400
+  audience: https://portico.local/api
+ssh_ca:
+  private_key_file: /etc/portico/ca
+clusters:
+  - name: Daint
+    ssh: {host: 127.0.0.1, port: 2222, host_public_key: "ssh-ed25519 AAAAC3Nza"}
+    file_systems:
+      - {path: /home/, data_type: users, default_work_dir: true}
+      - {path: /scratch}
+)";
+
+bool has_error(const LoadResult& r, const std::string& key, const std::string& fragment) {
+  return std::any_of(r.errors.begin(), r.errors.end(), [&](const ConfigError& e) {
+    return e.key == key && e.message.find(fragment) != std::string::npos;
+  });
+}
+
+std::string dump(const LoadResult& r) {
+  std::string s;
+  for (auto& e : r.errors) s += e.key + ": " + e.message + "\n";
+  return s;
+}
+
+}  // namespace
+
+TEST(Config, MinimalValidConfigGetsDefaults) {
+  auto r = parse_config(kMinimal);
+  ASSERT_TRUE(r.errors.empty()) << dump(r);
+  const auto& c = *r.config;
+  EXPECT_EQ(c.server.host, "127.0.0.1");
+  EXPECT_EQ(c.server.port, 8080);
+  EXPECT_EQ(c.auth.username_claim, "preferred_username");
+  ASSERT_EQ(c.auth.audiences.size(), 1u);
+  ASSERT_EQ(c.clusters.size(), 1u);
+  EXPECT_EQ(c.clusters[0].ssh.port, 2222);
+  EXPECT_EQ(c.clusters[0].file_systems[0].path, "/home");  // trailing slash normalised
+  EXPECT_TRUE(c.clusters[0].file_systems[0].default_work_dir);
+  EXPECT_EQ(c.clusters[0].max_upload_bytes, 1024ull * 1024 * 1024);
+}
+
+TEST(Config, ReportsEveryProblemWithItsKey) {
+  auto r = parse_config(R"yaml(
+server: {port: 99999, api_root: api, limits: {idle_timeout: soon}}
+auth: {issuer: ftp://x, audience: a, usename_claim: x}
+clusters:
+  - name: "bad name!"
+    ssh: {host: h, port: abc}
+    scheduler: {type: lsf}
+    file_systems: [{path: relative}, {path: /}]
+    access: {users: ["$(id)"]}
+)yaml");
+  EXPECT_FALSE(r.config);
+  EXPECT_TRUE(has_error(r, "server.port", "1..65535")) << dump(r);
+  EXPECT_TRUE(has_error(r, "server.api_root", "start with")) << dump(r);
+  EXPECT_TRUE(has_error(r, "server.limits.idle_timeout", "duration")) << dump(r);
+  EXPECT_TRUE(has_error(r, "auth.issuer", "URL")) << dump(r);
+  EXPECT_TRUE(has_error(r, "auth.usename_claim", "unknown key")) << dump(r);
+  EXPECT_TRUE(has_error(r, "clusters[0].name", "letters")) << dump(r);
+  EXPECT_TRUE(has_error(r, "clusters[0].ssh.port", "integer")) << dump(r);
+  EXPECT_TRUE(has_error(r, "clusters[0].ssh.host_public_key", "required")) << dump(r);
+  EXPECT_TRUE(has_error(r, "clusters[0].scheduler.type", "lsf")) << dump(r);
+  EXPECT_TRUE(has_error(r, "clusters[0].file_systems[0].path", "absolute")) << dump(r);
+  EXPECT_TRUE(has_error(r, "clusters[0].file_systems[1].path", "'/'")) << dump(r);
+  EXPECT_TRUE(has_error(r, "clusters[0].access.users", "not a valid user name")) << dump(r);
+  EXPECT_TRUE(has_error(r, "ssh_ca", "static_keys")) << dump(r);
+}
+
+TEST(Config, RejectsDuplicateClusterNamesIgnoringCase) {
+  std::string text = kMinimal;
+  text += R"(  - name: daint
+    ssh: {host: h, host_public_key: "ssh-ed25519 AAAA"}
+    file_systems: [{path: /home}]
+)";
+  auto r = parse_config(text);
+  EXPECT_TRUE(has_error(r, "clusters[1].name", "duplicate")) << dump(r);
+}
+
+TEST(Config, PlainHttpOffLoopbackNeedsExplicitConsent) {
+  std::string text = kMinimal;
+  text += "server: {host: 0.0.0.0}\n";
+  EXPECT_TRUE(has_error(parse_config(text), "server.host", "loopback"));
+  text += "";
+  std::string allowed = std::string(kMinimal) + "server: {host: 0.0.0.0, allow_plain_http_off_loopback: true}\n";
+  EXPECT_TRUE(parse_config(allowed).errors.empty());
+}
+
+TEST(Config, NotYamlIsOneClearError) {
+  auto r = parse_config("auth: [unclosed");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].message.find("not valid YAML"), std::string::npos);
+}
+
+TEST(Config, RelativeFilesResolveAgainstConfigDirectory) {
+  std::string text = kMinimal;
+  text.replace(text.find("/etc/portico/ca"), 15, "keys/ca");
+  auto r = parse_config(text, "/srv/portico");
+  ASSERT_TRUE(r.errors.empty()) << dump(r);
+  EXPECT_EQ(r.config->ssh_ca->private_key_file, "/srv/portico/keys/ca");
+}
+
+TEST(Durations, ParsesUnits) {
+  EXPECT_EQ(parse_duration("250ms")->count(), 250);
+  EXPECT_EQ(parse_duration("30s")->count(), 30'000);
+  EXPECT_EQ(parse_duration("30")->count(), 30'000);
+  EXPECT_EQ(parse_duration("5m")->count(), 300'000);
+  EXPECT_EQ(parse_duration("1h")->count(), 3'600'000);
+  EXPECT_FALSE(parse_duration("soon"));
+  EXPECT_FALSE(parse_duration("-1s"));
+  EXPECT_FALSE(parse_duration(""));
+}
+
+TEST(Sizes, ParsesUnits) {
+  EXPECT_EQ(*parse_size("1024"), 1024u);
+  EXPECT_EQ(*parse_size("16KiB"), 16u * 1024);
+  EXPECT_EQ(*parse_size("1GiB"), 1ull << 30);
+  EXPECT_EQ(*parse_size("5MB"), 5'000'000u);
+  EXPECT_FALSE(parse_size("1XB"));
+  EXPECT_FALSE(parse_size("99999999999999999999"));
+  EXPECT_FALSE(parse_size("20000000TiB"));
+}
