@@ -1,0 +1,42 @@
+#pragma once
+// A command run on a cluster as a user, and its outcome. The argv is never joined by hand:
+// shell.hpp's command_line() is the one place that builds a remote command line.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace portico::core {
+
+struct Command {
+  std::vector<std::string> argv;
+  std::string stdin_data;                 // written to the command's stdin, then EOF
+  std::chrono::milliseconds timeout{0};   // 0: the cluster's configured command timeout
+  std::size_t max_output = 0;             // per stream; 0: the cluster's configured cap
+};
+
+struct CommandResult {
+  int exit_status = -1;                   // -1 when killed by a signal
+  std::string signal;                     // "KILL", "TERM", ... when killed by a signal
+  std::string out;
+  std::string err;
+  bool out_truncated = false;
+  bool err_truncated = false;
+  bool timed_out = false;                 // the remote `timeout` fired (exit 124) or the local deadline
+  std::chrono::microseconds duration{0};
+
+  bool ok() const noexcept { return exit_status == 0 && !timed_out; }
+};
+
+// Runs commands on one cluster as one user. Implemented by the SSH pool; faked in unit tests.
+// Throws core::Failure (backend_unreachable, timeout, unavailable) when the command cannot run.
+class CommandRunner {
+ public:
+  virtual ~CommandRunner() = default;
+  virtual boost::asio::awaitable<CommandResult> run(Command command) = 0;
+};
+
+}  // namespace portico::core
