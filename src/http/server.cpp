@@ -1,0 +1,226 @@
+#include "http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+namespace portico::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string new_request_id() {
+  unsigned char bytes[16];
+  RAND_bytes(bytes, sizeof bytes);
+  static const char* hex = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    id[2 * i] = hex[bytes[i] >> 4];
+    id[2 * i + 1] = hex[bytes[i] & 15];
+  }
+  return id;
+}
+
+std::string sane_request_id(std::string_view value) {
+  if (value.empty() || value.size() > 128) return {};
+  for (unsigned char c : value)
+    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':')) return {};
+  return std::string(value);
+}
+
+std::string trace_id_from_traceparent(std::string_view v) {
+  auto hex = [](std::string_view s) {
+    for (unsigned char c : s)
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+  };
+  if (v.size() < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return {};
+  auto version = v.substr(0, 2), trace = v.substr(3, 32), parent = v.substr(36, 16);
+  if (!hex(version) || version == "ff" || !hex(trace) || !hex(parent)) return {};
+  if (trace == std::string(32, '0') || parent == std::string(16, '0')) return {};
+  return std::string(trace);
+}
+
+Server::Server(asio::io_context& ioc, const config::Server& config, ServerHooks hooks)
+    : ioc_(ioc), config_(config), hooks_(std::move(hooks)), acceptor_(ioc) {
+  if (config_.tls) {
+    tls_.emplace(asio::ssl::context::tls_server);
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    tls_->use_certificate_chain_file(config_.tls->cert_file);
+    tls_->use_private_key_file(config_.tls->key_file, asio::ssl::context::pem);
+  }
+}
+
+Server::~Server() = default;
+
+void Server::start() {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(config_.host == "localhost" ? "127.0.0.1" : config_.host, ec);
+  if (ec) throw std::runtime_error("server.host: not an IP address: " + config_.host);
+  tcp::endpoint endpoint(address, config_.port);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + config_.host + ":" + std::to_string(config_.port) + ": " + ec.message());
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+}
+
+unsigned short Server::port() const { return acceptor_.local_endpoint().port(); }
+
+asio::awaitable<void> Server::accept_loop() {
+  while (!state_->stopping) {
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), use_tuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || state_->stopping) break;
+      // EMFILE and friends: back off instead of spinning.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer t(acceptor_.get_executor(), std::chrono::milliseconds(50));
+      co_await t.async_wait(use_tuple);
+      continue;
+    }
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, connection(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::connection(tcp::socket socket) {
+  auto state = state_;
+  state->connections++;
+  struct Leave {
+    State* s;
+    ~Leave() { s->connections--; }
+  } leave{state.get()};
+
+  RequestContext base;
+  boost::system::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  if (!ec) base.remote = peer.address().to_string() + ":" + std::to_string(peer.port());
+  socket.set_option(tcp::no_delay(true), ec);
+
+  try {
+    if (tls_) {
+      beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls_);
+      beast::get_lowest_layer(stream).expires_after(config_.limits.request_timeout);
+      auto [hs] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+      if (hs) co_return;
+      co_await serve(stream, base);
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+      co_await stream.async_shutdown(use_tuple);
+    } else {
+      beast::tcp_stream stream(std::move(socket));
+      co_await serve(stream, base);
+      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  } catch (const std::exception& e) {
+    spdlog::debug("connection {} ended: {}", base.remote, e.what());
+  }
+}
+
+template <typename Stream>
+asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
+  beast::flat_buffer buffer;
+  auto& lowest = beast::get_lowest_layer(stream);
+  for (;;) {
+    RequestContext ctx = base;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(config_.limits.max_header_bytes));
+    parser.body_limit(config_.limits.max_body_bytes);
+
+    // A client gets idle_timeout to start and finish its headers, then request_timeout for the
+    // body: a client trickling bytes is cut off, and never holds a thread while it trickles.
+    lowest.expires_after(config_.limits.idle_timeout);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
+      co_return;
+    }
+    std::optional<Response> refused;
+    if (ec == bhttp::error::header_limit) {
+      refused = hooks_.reject(Status::request_header_fields_too_large,
+                              "request headers exceed " + std::to_string(config_.limits.max_header_bytes) + " bytes", ctx);
+    } else if (ec) {
+      refused = hooks_.reject(Status::bad_request, "malformed HTTP request: " + ec.message(), ctx);
+    } else {
+      lowest.expires_after(config_.limits.request_timeout);
+      if (!parser.is_done()) {
+        auto [body_ec, m] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+        if (body_ec == bhttp::error::body_limit) {
+          refused = hooks_.reject(Status::payload_too_large,
+                                  "request body exceeds " + std::to_string(config_.limits.max_body_bytes) + " bytes", ctx);
+        } else if (body_ec == beast::error::timeout) {
+          refused = hooks_.reject(Status::request_timeout, "request body not received in time", ctx);
+        } else if (body_ec) {
+          co_return;
+        }
+      }
+    }
+
+    if (refused) {
+      // After a refused request the stream position is unknown: answer and close.
+      refused->keep_alive(false);
+      refused->prepare_payload();
+      lowest.expires_after(std::chrono::seconds(5));
+      co_await bhttp::async_write(stream, *refused, use_tuple);
+      if (hooks_.done) hooks_.done(nullptr, *refused, ctx);
+      co_return;
+    }
+
+    Request request = parser.release();
+    if (auto it = request.find("X-Request-ID"); it != request.end()) ctx.request_id = sane_request_id(it->value());
+    if (ctx.request_id.empty()) ctx.request_id = new_request_id();
+    if (auto it = request.find("traceparent"); it != request.end()) ctx.trace_id = trace_id_from_traceparent(it->value());
+
+    lowest.expires_never();  // the handler has its own deadlines (SSH command timeouts)
+    Response response = co_await hooks_.handle(request, ctx);
+    response.set("X-Request-ID", ctx.request_id);
+    const bool keep = request.keep_alive() && response.keep_alive() && !state_->stopping;
+    response.keep_alive(keep);
+    response.prepare_payload();
+    lowest.expires_after(config_.limits.request_timeout);
+    auto [wec, w] = co_await bhttp::async_write(stream, response, use_tuple);
+    if (hooks_.done) hooks_.done(&request, response, ctx);
+    if (wec || !keep) co_return;
+  }
+}
+
+void Server::shutdown(std::function<void()> done) {
+  state_->stopping = true;
+  asio::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  });
+  // Poll until connections drain or the grace time is over; idle keep-alive connections
+  // close when their idle timer fires or after the grace.
+  auto timer = std::make_shared<asio::steady_timer>(ioc_);
+  auto deadline = std::chrono::steady_clock::now() + config_.limits.shutdown_grace;
+  auto state = state_;
+  auto tick = std::make_shared<std::function<void()>>();
+  *tick = [timer, deadline, state, done, tick]() {
+    if (state->connections == 0 || std::chrono::steady_clock::now() >= deadline) {
+      done();
+      *tick = nullptr;  // break the self-reference
+      return;
+    }
+    timer->expires_after(std::chrono::milliseconds(20));
+    timer->async_wait([tick](const boost::system::error_code&) {
+      if (*tick) (*tick)();
+    });
+  };
+  asio::post(ioc_, [tick] { (*tick)(); });
+}
+
+}  // namespace portico::http
