@@ -1,0 +1,52 @@
+#pragma once
+// The seam between Portico and a cluster's batch scheduler: what the status API asks of it.
+// One implementation per scheduler kind (slurm_cli.hpp runs the Slurm CLI over the caller's
+// CommandRunner); the compute API extends this interface with job operations.
+//
+// Every method runs as the user whose CommandRunner it is given, so the scheduler applies
+// that user's view and permissions. REQUIRES: the runner outlives the returned awaitable.
+// Methods throw core::Failure: whatever the runner throws (SSH unreachable, ...), or the
+// kinds of command_output.hpp's successful_output() for a failed command, or internal for
+// output the implementation cannot parse. Implementations are safe to call from several
+// coroutines and threads at once.
+//
+// Usage:
+//   scheduler::SlurmCli slurm;
+//   std::vector<scheduler::Node> nodes = co_await slurm.nodes(runner_for_alice);
+
+#include "core/command.hpp"
+#include "scheduler/model.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace portico::scheduler {
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+
+  // The FirecREST SchedulerType: "slurm" or "pbs".
+  virtual std::string_view type() const noexcept = 0;
+
+  // The scheduler's release, e.g. "22.05.8". Asked once, then remembered.
+  virtual boost::asio::awaitable<std::string> version(core::CommandRunner& runner) = 0;
+
+  virtual boost::asio::awaitable<std::vector<Node>> nodes(core::CommandRunner& runner) = 0;
+  virtual boost::asio::awaitable<std::vector<Partition>> partitions(core::CommandRunner& runner) = 0;
+  virtual boost::asio::awaitable<std::vector<Reservation>> reservations(core::CommandRunner& runner) = 0;
+
+  // The accounts user may charge. user must be a valid Unix name (core::valid_unix_name);
+  // otherwise throws core::Failure(bad_request).
+  virtual boost::asio::awaitable<std::vector<Account>> accounts(core::CommandRunner& runner, std::string user) = 0;
+
+  // Whether the scheduler answers, how fast, and what it said. A scheduler that is down or
+  // answers strangely is an unhealthy Health, not an exception; only the runner's own
+  // failures (the cluster cannot be reached at all) propagate.
+  virtual boost::asio::awaitable<Health> ping(core::CommandRunner& runner) = 0;
+};
+
+}  // namespace portico::scheduler

@@ -1,0 +1,38 @@
+#pragma once
+// Scheduler for Slurm through its command-line tools (scontrol, sacctmgr), run over the
+// caller's CommandRunner as argv vectors and read with the parsers of slurm_parse.hpp.
+// Thread-safe: the only state is the remembered version, behind a mutex.
+
+#include "scheduler/scheduler.hpp"
+
+#include <mutex>
+#include <optional>
+
+namespace portico::scheduler {
+
+class SlurmCli final : public Scheduler {
+ public:
+  std::string_view type() const noexcept override { return "slurm"; }
+
+  // `scontrol --version`, run once; later calls answer from memory. A failed attempt is not
+  // remembered, so the next call asks again.
+  boost::asio::awaitable<std::string> version(core::CommandRunner& runner) override;
+
+  // `scontrol --all --oneliner show node`
+  boost::asio::awaitable<std::vector<Node>> nodes(core::CommandRunner& runner) override;
+  // `scontrol --all --oneliner show partition`
+  boost::asio::awaitable<std::vector<Partition>> partitions(core::CommandRunner& runner) override;
+  // `env SLURM_TIME_FORMAT=%s scontrol --oneliner show reservation`
+  boost::asio::awaitable<std::vector<Reservation>> reservations(core::CommandRunner& runner) override;
+  // `sacctmgr --noheader --parsable2 show user name=<user> withassoc format=DefaultAccount,Account`
+  boost::asio::awaitable<std::vector<Account>> accounts(core::CommandRunner& runner, std::string user) override;
+  // `scontrol ping`: healthy when any controller is UP (the tool's own exit status rule);
+  // the message is its controller lines, or why there are none.
+  boost::asio::awaitable<Health> ping(core::CommandRunner& runner) override;
+
+ private:
+  std::mutex mutex_;
+  std::optional<std::string> version_;
+};
+
+}  // namespace portico::scheduler

@@ -1,0 +1,220 @@
+#include "scheduler/slurm_cli.hpp"
+
+#include "core/error.hpp"
+#include "scheduler/golden.hpp"
+#include "scheduler/userinfo.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <deque>
+
+using namespace portico::scheduler;
+using portico::core::Command;
+using portico::core::CommandResult;
+using portico::core::CommandRunner;
+using portico::core::ErrorKind;
+using portico::core::Failure;
+using portico::scheduler::testing::golden;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Argv = std::vector<std::string>;
+
+namespace {
+
+// Records every argv it is asked to run and answers with the queued results, in order. With
+// nothing queued it fails as an unreachable cluster would.
+class FakeRunner : public CommandRunner {
+ public:
+  std::vector<Argv> calls;
+  std::deque<CommandResult> answers;
+
+  FakeRunner& answer(std::string out, int exit_status = 0, std::string err = {}) {
+    CommandResult r;
+    r.exit_status = exit_status;
+    r.out = std::move(out);
+    r.err = std::move(err);
+    answers.push_back(std::move(r));
+    return *this;
+  }
+
+  boost::asio::awaitable<CommandResult> run(Command command) override {
+    calls.push_back(command.argv);
+    if (answers.empty()) throw Failure(ErrorKind::backend_unreachable, "cannot connect to the cluster");
+    CommandResult r = std::move(answers.front());
+    answers.pop_front();
+    co_return r;
+  }
+};
+
+template <class T>
+T await(boost::asio::awaitable<T> task) {
+  boost::asio::io_context io;
+  auto future = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
+  io.run();
+  return future.get();
+}
+
+template <class T>
+Failure failure_of(boost::asio::awaitable<T> task) {
+  try {
+    await(std::move(task));
+  } catch (const Failure& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no Failure thrown";
+  return Failure(ErrorKind::internal, "none");
+}
+
+}  // namespace
+
+TEST(SlurmCli, Type) {
+  SlurmCli slurm;
+  EXPECT_EQ(slurm.type(), "slurm");
+}
+
+TEST(SlurmCli, Nodes) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer(golden("scontrol_show_node.txt"));
+  auto nodes = await(slurm.nodes(runner));
+  EXPECT_THAT(runner.calls, ElementsAre(Argv{"scontrol", "--all", "--oneliner", "show", "node"}));
+  ASSERT_EQ(nodes.size(), 1u);
+  EXPECT_EQ(nodes[0].name, "vm");
+  EXPECT_EQ(nodes[0].cpus, 2);
+}
+
+TEST(SlurmCli, Partitions) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer(golden("scontrol_show_partition.txt"));
+  auto partitions = await(slurm.partitions(runner));
+  EXPECT_THAT(runner.calls, ElementsAre(Argv{"scontrol", "--all", "--oneliner", "show", "partition"}));
+  ASSERT_EQ(partitions.size(), 2u);
+  EXPECT_EQ(partitions[1].name, "debug");
+}
+
+TEST(SlurmCli, Reservations) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer(golden("scontrol_show_reservation.txt")).answer(golden("scontrol_show_reservation_none.txt"));
+  auto reservations = await(slurm.reservations(runner));
+  Argv expected{"env", "SLURM_TIME_FORMAT=%s", "scontrol", "--oneliner", "show", "reservation"};
+  EXPECT_THAT(runner.calls, ElementsAre(expected));
+  ASSERT_EQ(reservations.size(), 1u);
+  EXPECT_EQ(reservations[0].start_time, 2051222400);
+  EXPECT_TRUE(await(slurm.reservations(runner)).empty());
+}
+
+TEST(SlurmCli, Accounts) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer(golden("sacctmgr_show_user_withassoc.txt"));
+  auto accounts = await(slurm.accounts(runner, "alice"));
+  EXPECT_THAT(runner.calls, ElementsAre(Argv{"sacctmgr", "--noheader", "--parsable2", "show", "user", "name=alice",
+                                             "withassoc", "format=DefaultAccount,Account"}));
+  ASSERT_EQ(accounts.size(), 2u);
+  EXPECT_EQ(accounts[1].name, "climate");
+  EXPECT_TRUE(accounts[1].is_default);
+}
+
+TEST(SlurmCli, AccountsRefusesAUserNameSacctmgrWouldReadAsSeveral) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  for (const char* user : {"alice,bob", "", "alice where", "-x"}) {
+    EXPECT_EQ(failure_of(slurm.accounts(runner, user)).kind(), ErrorKind::bad_request) << user;
+  }
+  EXPECT_TRUE(runner.calls.empty());
+}
+
+TEST(SlurmCli, VersionIsAskedOnce) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer("", 127, "bash: scontrol: command not found\n").answer(golden("scontrol_version.txt"));
+  EXPECT_EQ(failure_of(slurm.version(runner)).kind(), ErrorKind::internal);  // a failure is not remembered
+  EXPECT_EQ(await(slurm.version(runner)), "22.05.8");
+  EXPECT_EQ(await(slurm.version(runner)), "22.05.8");
+  EXPECT_THAT(runner.calls, ElementsAre(Argv{"scontrol", "--version"}, Argv{"scontrol", "--version"}));
+}
+
+TEST(SlurmCli, CommandFailuresBecomeFailures) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer("", 1, "slurm_load_node error: Unable to contact slurm controller (connect failure)\n");
+  auto e = failure_of(slurm.nodes(runner));
+  EXPECT_EQ(e.kind(), ErrorKind::backend_unreachable);
+  EXPECT_THAT(e.what(), HasSubstr("Unable to contact slurm controller"));
+
+  runner.answer("this is not scontrol output\n");
+  EXPECT_EQ(failure_of(slurm.partitions(runner)).kind(), ErrorKind::internal);
+
+  // The runner's own failure passes through.
+  EXPECT_EQ(failure_of(slurm.reservations(runner)).kind(), ErrorKind::backend_unreachable);
+}
+
+TEST(SlurmCli, PingHealthy) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer(golden("scontrol_ping.txt"));
+  Health health = await(slurm.ping(runner));
+  EXPECT_THAT(runner.calls, ElementsAre(Argv{"scontrol", "ping"}));
+  EXPECT_TRUE(health.healthy);
+  EXPECT_EQ(health.message, "Slurmctld(primary) at vm is UP");
+  EXPECT_GE(health.latency.count(), 0);
+}
+
+TEST(SlurmCli, PingBackupUpIsHealthy) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer("Slurmctld(primary) at ctl1 is DOWN\nSlurmctld(backup) at ctl2 is UP\n");
+  Health health = await(slurm.ping(runner));
+  EXPECT_TRUE(health.healthy);
+  EXPECT_EQ(health.message, "Slurmctld(primary) at ctl1 is DOWN; Slurmctld(backup) at ctl2 is UP");
+}
+
+TEST(SlurmCli, PingDownIsUnhealthyNotAnError) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer(golden("scontrol_ping_down.txt"), 1);
+  Health health = await(slurm.ping(runner));
+  EXPECT_FALSE(health.healthy);
+  EXPECT_EQ(health.message, "Slurmctld(primary) at ctl1 is DOWN; Slurmctld(backup) at ctl2 is DOWN");
+
+  runner.answer("", 127, "bash: scontrol: command not found\n");
+  health = await(slurm.ping(runner));
+  EXPECT_FALSE(health.healthy);
+  EXPECT_THAT(health.message, HasSubstr("exit status 127: bash: scontrol: command not found"));
+
+  runner.answer("garbage\n");
+  health = await(slurm.ping(runner));
+  EXPECT_FALSE(health.healthy);
+  EXPECT_THAT(health.message, HasSubstr("garbage"));
+
+  CommandResult timed_out;
+  timed_out.exit_status = 124;
+  timed_out.timed_out = true;
+  runner.answers.push_back(timed_out);
+  health = await(slurm.ping(runner));
+  EXPECT_FALSE(health.healthy);
+  EXPECT_EQ(health.message, "scontrol ping timed out");
+}
+
+TEST(SlurmCli, PingPassesTheRunnersFailureOn) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  EXPECT_EQ(failure_of(slurm.ping(runner)).kind(), ErrorKind::backend_unreachable);
+}
+
+TEST(Userinfo, RunsIdInTheCLocale) {
+  FakeRunner runner;
+  runner.answer(golden("id_alice.txt"));
+  UserInfo info = await(userinfo(runner));
+  EXPECT_THAT(runner.calls, ElementsAre(Argv{"env", "LC_ALL=C", "id"}));
+  EXPECT_EQ(info.user.name, "alice");
+  EXPECT_EQ(info.group.id, 1002u);
+  ASSERT_EQ(info.groups.size(), 2u);
+  EXPECT_EQ(info.groups[1].name, "hpcusers");
+}
