@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "app/gateway.hpp"
 #include "config/config.hpp"
 #include "portico/version.hpp"
 
@@ -54,6 +55,10 @@ int main(int argc, char** argv) {
     std::cout << config_path << ": OK (" << loaded.config->clusters.size() << " cluster(s))\n";
     return 0;
   }
-  std::cerr << "portico: the HTTP server is not built yet; use --check to validate a configuration\n";
-  return 3;
+  try {
+    return portico::app::run_gateway(*loaded.config);
+  } catch (const std::exception& e) {
+    std::cerr << "portico: " << e.what() << "\n";
+    return 1;
+  }
 }

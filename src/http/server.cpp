@@ -149,7 +149,11 @@ asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
       co_return;
     }
     std::optional<Response> refused;
-    if (ec == bhttp::error::header_limit) {
+    // A Content-Length over the limit is refused as soon as the header is read.
+    if (ec == bhttp::error::body_limit) {
+      refused = hooks_.reject(Status::payload_too_large,
+                              "request body exceeds " + std::to_string(config_.limits.max_body_bytes) + " bytes", ctx);
+    } else if (ec == bhttp::error::header_limit) {
       refused = hooks_.reject(Status::request_header_fields_too_large,
                               "request headers exceed " + std::to_string(config_.limits.max_header_bytes) + " bytes", ctx);
     } else if (ec) {

@@ -1,0 +1,65 @@
+#pragma once
+// The FirecREST v2 API: routes, authentication and authorization of each call, and thin
+// handlers over the cores. Every answer, errors included, is in the FirecREST format and
+// carries F7T-AppVersion; authenticated ones also F7T-AuthUsername.
+// Thread-safety: handle() runs concurrently on the server's threads; the Api is immutable
+// after construction.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "auth/authenticator.hpp"
+#include "cluster/cluster.hpp"
+#include "http/router.hpp"
+#include "http/types.hpp"
+#include "observe/metrics.hpp"
+
+namespace portico::api::firecrest {
+
+// What a handler gets: the request, the caller, and the cluster named in the path.
+struct Call {
+  http::Request& request;
+  http::RequestContext& ctx;
+  http::Params params;
+  std::string_view query;               // the raw query string, without '?'
+  std::optional<auth::Identity> identity;
+  cluster::Cluster* cluster = nullptr;  // set for routes with {system_name}
+};
+
+struct Route {
+  std::function<boost::asio::awaitable<http::Response>(Call&)> handler;
+  bool authenticated = true;
+};
+
+class Api {
+ public:
+  Api(const config::Config& config, const auth::Authenticator& authenticator, cluster::Clusters& clusters,
+      observe::Metrics& metrics);
+
+  // path: the request path with the API root removed.
+  boost::asio::awaitable<http::Response> handle(http::Request& request, http::RequestContext& ctx, std::string_view path,
+                                                std::string_view query);
+
+  // The server's own refusals (malformed, too large) in this API's format.
+  http::Response reject(http::Status status, const std::string& message, const http::RequestContext& ctx) const;
+
+ private:
+  void add(http::Verb verb, std::string pattern, Route route);
+  http::Response finish(http::Response response, const http::RequestContext& ctx) const;
+  http::Response failure_response(std::exception_ptr error, const http::RequestContext& ctx) const;
+
+  const config::Config& config_;
+  const auth::Authenticator& authenticator_;
+  cluster::Clusters& clusters_;
+  observe::Metrics& metrics_;
+  http::Router<Route> router_;
+};
+
+// The value of a query parameter (percent-decoded), or nullopt when absent.
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
+
+}  // namespace portico::api::firecrest

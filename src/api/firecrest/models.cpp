@@ -1,0 +1,131 @@
+#include "api/firecrest/models.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+namespace portico::api::firecrest {
+
+namespace json = boost::json;
+
+namespace {
+
+template <typename T>
+json::value opt(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  return json::value_from(*v);
+}
+
+json::value posix(const scheduler::PosixIdentity& id) {
+  // PosixIdentified.id is a string in the contract; an id without a name keeps its number.
+  auto number = std::to_string(id.id);
+  return json::object{{"id", number}, {"name", id.name.value_or(number)}};
+}
+
+json::array strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+}  // namespace
+
+std::string iso8601(std::chrono::system_clock::time_point t) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::time_point_cast<std::chrono::milliseconds>(t));
+}
+
+json::value to_json(const scheduler::Node& n) {
+  std::string features;
+  for (const auto& f : n.features) features += (features.empty() ? "" : ",") + f;
+  return json::object{
+      {"name", n.name},
+      {"state", strings(n.states)},
+      {"partitions", strings(n.partitions)},
+      {"cpus", n.cpus},
+      {"cores", opt(n.cores)},
+      {"sockets", opt(n.sockets)},
+      {"threads", opt(n.threads)},
+      {"cpuLoad", opt(n.cpu_load)},
+      {"freeMemory", opt(n.free_memory)},
+      {"allocMemory", opt(n.alloc_memory)},
+      {"allocCpus", opt(n.alloc_cpus)},
+      {"idleCpus", opt(n.idle_cpus)},
+      {"features", strings(n.features)},
+      {"address", opt(n.address)},
+      {"hostname", opt(n.hostname)},
+      {"weight", opt(n.weight)},
+  };
+}
+
+json::value to_json(const scheduler::Partition& p) {
+  return json::object{{"name", p.name}, {"cpus", opt(p.cpus)}, {"totalNodes", opt(p.total_nodes)}, {"partition", p.state}};
+}
+
+json::value to_json(const scheduler::Reservation& r) {
+  return json::object{{"name", r.name},
+                      {"nodeList", r.node_list},
+                      {"startTime", r.start_time.value_or(0)},
+                      {"endTime", r.end_time.value_or(0)},
+                      {"features", opt(r.features)},
+                      {"state", opt(r.state)}};
+}
+
+json::value to_json(const scheduler::UserInfo& info, const std::vector<scheduler::Account>& accounts) {
+  json::array groups;
+  for (const auto& g : info.groups) groups.push_back(posix(g));
+  json::array accs;
+  for (const auto& a : accounts) accs.push_back(json::object{{"name", a.name}, {"default", a.is_default}});
+  return json::object{
+      {"user", posix(info.user)}, {"group", posix(info.group)}, {"groups", std::move(groups)}, {"accounts", std::move(accs)}};
+}
+
+json::value to_json(const status::ServiceHealth& h) {
+  json::object o{{"serviceType", status::to_string(h.type)},
+                 {"lastChecked", h.last_checked.time_since_epoch().count() ? json::value(iso8601(h.last_checked)) : json::value(nullptr)},
+                 {"latency", opt(h.latency_seconds)},
+                 {"healthy", h.healthy},
+                 {"message", h.message}};
+  if (h.type == status::ServiceType::filesystem) o["path"] = h.path;
+  return o;
+}
+
+json::value system_json(const config::Cluster& c, const status::ClusterHealth& health, std::string_view scheduler_version) {
+  auto seconds = [](auto d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); };
+  json::array file_systems;
+  for (const auto& fs : c.file_systems)
+    file_systems.push_back(json::object{{"path", fs.path}, {"dataType", fs.data_type}, {"defaultWorkDir", fs.default_work_dir}});
+  json::array services;
+  for (const auto& h : health.services) services.push_back(to_json(h));
+
+  const bool rest = c.scheduler.type == config::SchedulerType::slurm_rest;
+  const bool pbs = c.scheduler.type == config::SchedulerType::pbs;
+  json::object scheduler{
+      {"type", pbs ? "pbs" : "slurm"},
+      {"version", scheduler_version},
+      {"apiUrl", rest ? json::value(c.scheduler.api_url) : json::value(nullptr)},
+      {"apiVersion", rest ? json::value(c.scheduler.api_version) : json::value(nullptr)},
+      {"connectionMode", rest ? "hybrid" : "ssh"},
+      {"timeout", seconds(c.ssh.command_timeout)},
+  };
+  return json::object{
+      {"name", c.name},
+      {"ssh", json::object{{"host", c.ssh.host},
+                           {"port", c.ssh.port},
+                           {"maxClients", c.ssh.max_sessions_per_connection * c.ssh.max_connections_per_user},
+                           {"proxyHost", nullptr},
+                           {"proxyPort", nullptr},
+                           {"timeout", json::object{{"connection", seconds(c.ssh.connect_timeout)},
+                                                    {"login", seconds(c.ssh.connect_timeout)},
+                                                    {"commandExecution", seconds(c.ssh.command_timeout)},
+                                                    {"idleTimeout", seconds(c.ssh.idle_timeout)},
+                                                    {"keepAlive", seconds(c.ssh.keepalive)}}}}},
+      {"scheduler", std::move(scheduler)},
+      {"servicesHealth", health.last_run ? json::value(std::move(services)) : json::value(nullptr)},
+      {"lastHealthCheck", health.last_run ? json::value(iso8601(*health.last_run)) : json::value(nullptr)},
+      {"probing", json::object{{"intervalCheck", seconds(c.health_interval)}, {"services", nullptr}}},
+      {"fileSystems", std::move(file_systems)},
+      {"dataOperation", json::object{{"max_ops_file_size", c.max_upload_bytes}, {"datatransfer_jobs_directives", json::array()}}},
+  };
+}
+
+}  // namespace portico::api::firecrest

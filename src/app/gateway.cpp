@@ -1,0 +1,145 @@
+#include "app/gateway.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "api/firecrest/api.hpp"
+#include "auth/authenticator.hpp"
+#include "auth/jwks_cache.hpp"
+#include "cluster/cluster.hpp"
+#include "http/server.hpp"
+#include "net/http_client.hpp"
+#include "observe/audit.hpp"
+#include "observe/metrics.hpp"
+#include "portico/version.hpp"
+#include "ssh/credentials.hpp"
+
+namespace portico::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Splits a request target into the path below the API root and the query string; false when
+// the path is not under the root.
+bool split_target(std::string_view target, std::string_view root, std::string_view& path, std::string_view& query) {
+  auto q = target.find('?');
+  path = target.substr(0, q);
+  query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  while (root.size() > 1 && root.back() == '/') root.remove_suffix(1);
+  if (root == "/") return true;
+  if (path.substr(0, root.size()) != root) return false;
+  path.remove_prefix(root.size());
+  if (!path.empty() && path.front() != '/') return false;
+  return true;
+}
+
+void add_collectors(observe::Metrics& metrics, cluster::Clusters& clusters) {
+  metrics.add_collector(
+      "# HELP portico_ssh_connections Open SSH connections per cluster.\n# TYPE portico_ssh_connections gauge",
+      [&clusters](std::string& out) {
+        for (const auto& c : clusters.all())
+          out += "portico_ssh_connections{cluster=\"" + observe::label_value(c->name()) + "\"} " +
+                 std::to_string(c->pool().stats().connections) + "\n";
+      });
+  metrics.add_collector(
+      "# HELP portico_ssh_channels_in_use SSH channels in use per cluster.\n# TYPE portico_ssh_channels_in_use gauge",
+      [&clusters](std::string& out) {
+        for (const auto& c : clusters.all())
+          out += "portico_ssh_channels_in_use{cluster=\"" + observe::label_value(c->name()) + "\"} " +
+                 std::to_string(c->pool().stats().channels_in_use) + "\n";
+      });
+  metrics.add_collector(
+      "# HELP portico_service_healthy 1 when the last probe of a backend service succeeded.\n# TYPE portico_service_healthy gauge",
+      [&clusters](std::string& out) {
+        for (const auto& c : clusters.all())
+          for (const auto& s : c->health().snapshot()->services)
+            out += "portico_service_healthy{cluster=\"" + observe::label_value(c->name()) + "\",service=\"" +
+                   status::to_string(s.type) + "\",path=\"" + observe::label_value(s.path) + "\"} " + (s.healthy ? "1" : "0") +
+                   "\n";
+      });
+}
+
+}  // namespace
+
+int run_gateway(const config::Config& config) {
+  observe::setup_logging(config.logging.level, config.logging.destination);
+  const unsigned threads = config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
+  asio::io_context ioc(static_cast<int>(threads));
+
+  auto http_client = std::make_shared<const net::HttpClient>();
+  auto keys = auth::JwksCache::create(asio::make_strand(ioc), auth::JwksCache::Options::from(config.auth), http_client);
+  keys->start();
+  auth::Authenticator authenticator(keys, config.auth);
+
+  auto credentials = ssh::make_credential_provider(config);
+  cluster::Clusters clusters;
+  for (const auto& c : config.clusters) clusters.add(std::make_unique<cluster::Cluster>(ioc.get_executor(), c, *credentials, config));
+  for (const auto& c : clusters.all()) c->start();
+
+  observe::Metrics metrics;
+  add_collectors(metrics, clusters);
+  api::firecrest::Api firecrest(config, authenticator, clusters, metrics);
+
+  http::ServerHooks hooks;
+  const std::string root = config.server.api_root;
+  hooks.handle = [&](http::Request& req, http::RequestContext& ctx) -> asio::awaitable<http::Response> {
+    std::string_view path, query;
+    if (req.target() == "/metrics" && req.method() == http::Verb::get) {
+      ctx.api = "metrics";
+      ctx.route = "/metrics";
+      http::Response res{http::Status::ok, req.version()};
+      res.set(http::bhttp::field::content_type, "text/plain; version=0.0.4");
+      res.body() = metrics.render();
+      co_return res;
+    }
+    if (!split_target(req.target(), root, path, query)) {
+      co_return firecrest.reject(http::Status::not_found, "no such endpoint: " + std::string(req.target().substr(0, 200)), ctx);
+    }
+    co_return co_await firecrest.handle(req, ctx, path, query);
+  };
+  hooks.reject = [&](http::Status status, std::string message, http::RequestContext& ctx) {
+    return firecrest.reject(status, message, ctx);
+  };
+  hooks.done = [&](const http::Request* req, const http::Response& res, const http::RequestContext& ctx) {
+    auto latency = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - ctx.start);
+    metrics.observe_request(ctx.api.empty() ? "none" : ctx.api, ctx.route.empty() ? "none" : ctx.route,
+                            req ? std::string(req->method_string()) : "-", res.result_int(), latency);
+    if (ctx.api != "metrics") observe::write_audit(observe::audit_line(req, res, ctx, std::chrono::system_clock::now()));
+  };
+
+  http::Server server(ioc, config.server, std::move(hooks));
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  spdlog::info("portico {} serving the FirecREST API {} on {}:{} with {} thread(s)", kVersion, kFirecrestApiVersion,
+               config.server.host, server.port(), threads);
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: finishing in-flight requests, then stopping", signal);
+    server.shutdown([&] {
+      for (const auto& c : clusters.all()) c->stop();
+      keys->stop();
+      ioc.stop();
+    });
+  });
+
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : workers) t.join();
+  spdlog::info("stopped");
+  spdlog::default_logger()->flush();
+  return 0;
+}
+
+}  // namespace portico::app

@@ -1,0 +1,159 @@
+#include "cluster/cluster.hpp"
+
+#include <boost/algorithm/string/case_conv.hpp>
+#include <boost/algorithm/string/predicate.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/names.hpp"
+#include "scheduler/slurm_cli.hpp"
+
+namespace portico::cluster {
+
+namespace asio = boost::asio;
+using core::ErrorKind;
+using core::Failure;
+
+namespace {
+constexpr auto kGroupsTtl = std::chrono::minutes(5);
+
+// "ssh:<program>" for the audit line; `env NAME=value program ...` is named for the program.
+std::string describe(const core::Command& command) {
+  std::size_t i = 0;
+  if (i < command.argv.size() && command.argv[i] == "env") ++i;
+  while (i < command.argv.size() && command.argv[i].find('=') != std::string::npos) ++i;
+  return i < command.argv.size() ? "ssh:" + command.argv[i] : std::string("ssh");
+}
+}  // namespace
+
+UserRunner::UserRunner(ssh::Pool& pool, const status::HealthChecker* health, std::string user,
+                       std::vector<http::BackendCall>* log)
+    : pool_(pool), health_(health), user_(std::move(user)), log_(log) {}
+
+asio::awaitable<core::CommandResult> UserRunner::run(core::Command command) {
+  if (health_ && health_->is_down(status::ServiceType::ssh))
+    throw Failure(ErrorKind::unavailable, "the SSH service of system '" + health_->cluster() + "' is down");
+  auto what = describe(command);
+  auto start = std::chrono::steady_clock::now();
+  try {
+    auto result = co_await pool_.run(user_, std::move(command));
+    if (log_) log_->push_back({what, result.exit_status, result.duration});
+    co_return result;
+  } catch (...) {
+    if (log_)
+      log_->push_back({what, -1, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)});
+    throw;
+  }
+}
+
+Cluster::Cluster(asio::any_io_executor executor, const config::Cluster& config, ssh::CredentialProvider& credentials,
+                 const config::Config& /*root*/)
+    : config_(config) {
+  pool_ = std::make_unique<ssh::Pool>(executor, config_, credentials);
+  scheduler_ = std::make_unique<scheduler::SlurmCli>();
+
+  std::vector<status::Probe> probes;
+  if (!config_.probe_user.empty()) {
+    auto user = config_.probe_user;
+    probes.push_back({status::ServiceType::ssh, "", [this, user]() -> asio::awaitable<void> {
+                        UserRunner runner(*pool_, nullptr, user, nullptr);
+                        core::Command c;
+                        c.argv = {"true"};
+                        auto r = co_await runner.run(std::move(c));
+                        if (!r.ok()) throw std::runtime_error("`true` exited with " + std::to_string(r.exit_status));
+                      }});
+    probes.push_back({status::ServiceType::scheduler, "", [this, user]() -> asio::awaitable<void> {
+                        UserRunner runner(*pool_, nullptr, user, nullptr);
+                        auto health = co_await scheduler_->ping(runner);
+                        if (!health.healthy) throw std::runtime_error(health.message);
+                        auto version = co_await scheduler_->version(runner);
+                        std::lock_guard lock(version_mutex_);
+                        scheduler_version_ = version;
+                      }});
+    for (const auto& fs : config_.file_systems) {
+      probes.push_back({status::ServiceType::filesystem, fs.path, [this, user, path = fs.path]() -> asio::awaitable<void> {
+                          UserRunner runner(*pool_, nullptr, user, nullptr);
+                          core::Command c;
+                          c.argv = {"test", "-d", path};
+                          auto r = co_await runner.run(std::move(c));
+                          if (r.timed_out) throw std::runtime_error("timed out checking " + path);
+                          if (!r.ok()) throw std::runtime_error(path + " is not an accessible directory");
+                        }});
+    }
+  }
+  health_ = std::make_unique<status::HealthChecker>(executor, config_.name, config_.health_interval,
+                                                    config_.probe_timeout, std::move(probes));
+}
+
+Cluster::~Cluster() { stop(); }
+
+void Cluster::start() { health_->start(); }
+
+void Cluster::stop() {
+  if (health_) health_->stop();
+  if (pool_) pool_->shutdown();
+}
+
+std::string Cluster::scheduler_version() const {
+  std::lock_guard lock(version_mutex_);
+  return scheduler_version_;
+}
+
+UserRunner Cluster::runner(const std::string& user, std::vector<http::BackendCall>* log) {
+  return UserRunner(*pool_, health_.get(), user, log);
+}
+
+asio::awaitable<std::vector<std::string>> Cluster::groups_of(const std::string& user, std::vector<http::BackendCall>* log) {
+  {
+    std::lock_guard lock(groups_mutex_);
+    auto it = groups_.find(user);
+    if (it != groups_.end() && std::chrono::steady_clock::now() - it->second.fetched < kGroupsTtl) co_return it->second.groups;
+  }
+  auto r = runner(user, log);
+  core::Command c;
+  c.argv = {"id", "-Gn"};
+  auto result = co_await r.run(std::move(c));
+  if (!result.ok()) throw Failure(ErrorKind::backend_unreachable, "cannot read the groups of '" + user + "' on " + name());
+  std::vector<std::string> groups;
+  std::string word;
+  for (char ch : result.out + " ") {
+    if (ch == ' ' || ch == '\n') {
+      if (!word.empty()) groups.push_back(word);
+      word.clear();
+    } else {
+      word += ch;
+    }
+  }
+  std::lock_guard lock(groups_mutex_);
+  groups_[user] = {groups, std::chrono::steady_clock::now()};
+  co_return groups;
+}
+
+asio::awaitable<void> Cluster::authorize(const std::string& user, const std::vector<std::string>& scopes,
+                                         std::vector<http::BackendCall>* log) {
+  const auto& access = config_.access;
+  for (const auto& required : access.required_scopes)
+    if (std::find(scopes.begin(), scopes.end(), required) == scopes.end())
+      throw Failure(ErrorKind::forbidden, "the token lacks the scope '" + required + "' required for system '" + name() + "'");
+  if (access.users.empty() && access.groups.empty()) co_return;
+  for (const auto& u : access.users)
+    if (u == "*" || u == user) co_return;
+  if (!access.groups.empty()) {
+    auto groups = co_await groups_of(user, log);
+    for (const auto& g : access.groups)
+      if (std::find(groups.begin(), groups.end(), g) != groups.end()) co_return;
+  }
+  throw Failure(ErrorKind::forbidden, "user '" + user + "' is not allowed to use system '" + name() + "'");
+}
+
+void Clusters::add(std::unique_ptr<Cluster> cluster) { clusters_.push_back(std::move(cluster)); }
+
+Cluster* Clusters::find(std::string_view name) const {
+  for (const auto& c : clusters_)
+    if (boost::algorithm::iequals(c->name(), name)) return c.get();
+  return nullptr;
+}
+
+}  // namespace portico::cluster

@@ -1,0 +1,95 @@
+#pragma once
+// One configured cluster and its backends: the SSH pool that acts as users, the scheduler,
+// the health checker, and the access rule. API layers reach a cluster only through this.
+// Thread-safety: all methods may be called from any thread.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/command.hpp"
+#include "http/types.hpp"
+#include "scheduler/scheduler.hpp"
+#include "ssh/pool.hpp"
+#include "status/health.hpp"
+
+namespace portico::cluster {
+
+// Runs commands as one user over the cluster's pool and records each in the request's
+// audit trail. Refuses at once (503) when the health checker knows SSH is down.
+class UserRunner final : public core::CommandRunner {
+ public:
+  UserRunner(ssh::Pool& pool, const status::HealthChecker* health, std::string user,
+             std::vector<http::BackendCall>* log);
+  boost::asio::awaitable<core::CommandResult> run(core::Command command) override;
+
+ private:
+  ssh::Pool& pool_;
+  const status::HealthChecker* health_;
+  std::string user_;
+  std::vector<http::BackendCall>* log_;
+};
+
+class Cluster {
+ public:
+  Cluster(boost::asio::any_io_executor executor, const config::Cluster& config,
+          ssh::CredentialProvider& credentials, const config::Config& root);
+  ~Cluster();
+
+  void start();  // starts health probes
+  void stop();
+
+  const config::Cluster& config() const { return config_; }
+  const std::string& name() const { return config_.name; }
+  ssh::Pool& pool() { return *pool_; }
+  scheduler::Scheduler& scheduler() { return *scheduler_; }
+  status::HealthChecker& health() { return *health_; }
+
+  UserRunner runner(const std::string& user, std::vector<http::BackendCall>* log);
+
+  // The scheduler's version as the last health probe read it ("" until then).
+  std::string scheduler_version() const;
+
+  // Throws core::Failure(forbidden) when the access rule refuses the user. Groups are looked
+  // up on the cluster (`id -Gn` as the user) and cached for a few minutes.
+  boost::asio::awaitable<void> authorize(const std::string& user, const std::vector<std::string>& scopes,
+                                         std::vector<http::BackendCall>* log);
+
+ private:
+  boost::asio::awaitable<std::vector<std::string>> groups_of(const std::string& user, std::vector<http::BackendCall>* log);
+
+  config::Cluster config_;
+  std::unique_ptr<ssh::Pool> pool_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
+  std::unique_ptr<status::HealthChecker> health_;
+
+  mutable std::mutex version_mutex_;
+  std::string scheduler_version_;
+
+  struct CachedGroups {
+    std::vector<std::string> groups;
+    std::chrono::steady_clock::time_point fetched;
+  };
+  std::mutex groups_mutex_;
+  std::unordered_map<std::string, CachedGroups> groups_;
+};
+
+// Case-insensitive lookup of clusters by name, as FirecREST matches {system_name}.
+class Clusters {
+ public:
+  void add(std::unique_ptr<Cluster> cluster);
+  Cluster* find(std::string_view name) const;  // null when unknown
+  const std::vector<std::unique_ptr<Cluster>>& all() const { return clusters_; }
+
+ private:
+  std::vector<std::unique_ptr<Cluster>> clusters_;
+};
+
+}  // namespace portico::cluster

@@ -1,0 +1,62 @@
+"""Starts the real portico binary against the demo site for the functional tests."""
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+
+import requests
+
+from conftest import PORTICO, ROOT
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gateway:
+    def __init__(self, workdir: pathlib.Path, extra_yaml: str = "", port=None, env=None):
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.config = workdir / "portico.yaml"
+        subprocess.run([str(ROOT / "site" / "gateway-config"), str(self.config), str(self.port)],
+                       check=True, capture_output=True, env={**os.environ, **(env or {})})
+        if extra_yaml:
+            self.config.write_text(self.config.read_text() + extra_yaml)
+        self.log = workdir / "portico.log"
+        self.proc = None
+
+    def start(self, timeout=30):
+        self.log_file = open(self.log, "ab")
+        self.proc = subprocess.Popen([str(PORTICO), "--config", str(self.config)],
+                                     stdout=self.log_file, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"portico exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                if requests.get(self.url + "/status/liveness/", timeout=2).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("portico did not answer in time:\n" + self.log.read_text()[-3000:])
+
+    def stop(self, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log_file.close()
+        return self.proc.returncode if self.proc else None
+
+    def log_lines(self):
+        return self.log.read_text(errors="replace").splitlines()
