@@ -30,7 +30,8 @@ class Gateway:
         self.log = workdir / "portico.log"
         self.proc = None
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, scheme="http", verify=True):
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.log_file = open(self.log, "ab")
         self.proc = subprocess.Popen([str(PORTICO), "--config", str(self.config)],
                                      stdout=self.log_file, stderr=subprocess.STDOUT)
@@ -39,9 +40,9 @@ class Gateway:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"portico exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
             try:
-                if requests.get(self.url + "/status/liveness/", timeout=2).status_code == 200:
+                if requests.get(self.url + "/status/liveness/", timeout=2, verify=verify).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             time.sleep(0.1)
         raise RuntimeError("portico did not answer in time:\n" + self.log.read_text()[-3000:])

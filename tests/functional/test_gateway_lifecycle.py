@@ -1,0 +1,62 @@
+"""The gateway's process life: TLS, graceful shutdown, configuration refusals at start."""
+import concurrent.futures
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from gateway import Gateway
+
+
+def test_tls_when_a_certificate_is_configured(tmp_path, token):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    g = Gateway(tmp_path)
+    g.config.write_text(g.config.read_text().replace(
+        "  api_root: /\n", f"  api_root: /\n  tls: {{cert_file: {cert}, key_file: {key}}}\n"))
+    g.start(scheme="https", verify=str(cert))
+    try:
+        r = requests.get(g.url + "/status/hpc/userinfo", headers={"Authorization": f"Bearer {token('alice')}"},
+                         verify=str(cert), timeout=30)
+        assert r.status_code == 200, r.text
+        assert r.json()["user"]["name"] == "alice"
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{g.port}/status/liveness/", timeout=5)
+    finally:
+        assert g.stop() == 0
+
+
+def test_sigterm_lets_in_flight_requests_finish(tmp_path, token):
+    g = Gateway(tmp_path).start()
+    t = token("alice")
+    try:
+        def call(_):
+            try:
+                return requests.get(g.url + "/status/hpc/userinfo", headers={"Authorization": f"Bearer {t}"}, timeout=30)
+            except requests.ConnectionError as e:
+                return e
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            futures = [pool.submit(call, i) for i in range(16)]
+            time.sleep(0.05)
+            g.proc.send_signal(signal.SIGTERM)
+            results = [f.result() for f in futures]
+        answered = [r for r in results if isinstance(r, requests.Response)]
+        assert answered, "no request got through before the shutdown"
+        assert all(r.status_code == 200 and r.json()["user"]["name"] == "alice" for r in answered)
+        assert g.proc.wait(30) == 0
+    finally:
+        g.stop()
+
+
+def test_a_taken_port_is_a_clear_startup_error(tmp_path):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        g = Gateway(tmp_path, port=s.getsockname()[1])
+        with pytest.raises(RuntimeError, match="cannot listen on 127.0.0.1"):
+            g.start(timeout=10)
