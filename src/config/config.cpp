@@ -194,6 +194,10 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
     c.error("name", "must be letters, digits, '_', '.', '-' (at most 64)");
   c.size("max_upload_bytes", cluster.max_upload_bytes);
   c.duration("health_interval", cluster.health_interval);
+  c.duration("probe_timeout", cluster.probe_timeout);
+  c.string("probe_user", cluster.probe_user);
+  if (!cluster.probe_user.empty() && !std::regex_match(cluster.probe_user, kNamePattern))
+    c.error("probe_user", "\"" + cluster.probe_user + "\" is not a valid user name");
 
   if (c.has("ssh")) {
     Section s(c.get("ssh"), c.key_path("ssh"), errors);

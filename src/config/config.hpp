@@ -104,7 +104,10 @@ struct Cluster {
   std::vector<FileSystem> file_systems;
   Access access;
   std::size_t max_upload_bytes = 1024ull * 1024 * 1024;
-  std::chrono::seconds health_interval{30};
+  // Health probes log in as this (service) user; without one, only unauthenticated checks run.
+  std::string probe_user;
+  std::chrono::milliseconds health_interval{30'000};
+  std::chrono::milliseconds probe_timeout{10'000};
 };
 
 struct S3 {

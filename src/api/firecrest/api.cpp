@@ -1,6 +1,10 @@
 #include "api/firecrest/api.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <boost/url/params_view.hpp>
 #include <boost/url/parse_query.hpp>
@@ -15,7 +19,6 @@ namespace portico::api::firecrest {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-using namespace boost::asio::experimental::awaitable_operators;
 using core::ErrorKind;
 using core::Failure;
 using http::Response;
@@ -103,14 +106,22 @@ Api::Api(const config::Config& config, const auth::Authenticator& authenticator,
 
   add(Verb::get, "/status/{system_name}/userinfo", {[](Call& c) -> asio::awaitable<Response> {
         auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);
-        // `id` and the accounts query are independent: run them side by side on two channels.
+        // `id` and the accounts query are independent: run them side by side on two channels,
+        // each to its end (no sibling cancellation: a failure of one leaves the other alone).
         // The accounts come from the scheduler's database; when it is down, userinfo still
         // answers with what `id` said rather than failing the whole call.
+        auto executor = co_await asio::this_coro::executor;
         auto accounts_of = [&]() -> asio::awaitable<std::vector<scheduler::Account>> {
           if (c.cluster->health().is_down(status::ServiceType::scheduler)) co_return std::vector<scheduler::Account>{};
           co_return co_await c.cluster->scheduler().accounts(runner, c.identity->username);
         };
-        auto [info, accounts] = co_await (scheduler::userinfo(runner) && accounts_of());
+        auto [order, id_error, info, accounts_error, accounts] =
+            co_await asio::experimental::make_parallel_group(
+                asio::co_spawn(executor, scheduler::userinfo(runner), asio::deferred),
+                asio::co_spawn(executor, accounts_of(), asio::deferred))
+                .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+        if (id_error) std::rethrow_exception(id_error);
+        if (accounts_error) std::rethrow_exception(accounts_error);
         co_return json_response(http::Status::ok, to_json(info, accounts));
       }});
 }
