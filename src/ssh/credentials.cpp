@@ -165,6 +165,9 @@ std::shared_ptr<const Credential> CaCredentialProvider::issue(const std::string&
   fields.type = CertificateType::user;
   fields.key_id = fmt::format("portico:{}:{}", user, fields.serial);
   fields.principals = {user};
+  // Portico only runs commands: no pty, agent, port or X11 forwarding for its certificates, so a
+  // leaked certificate cannot open tunnels into the site.
+  fields.extensions.clear();
   fields.valid_after = after_s > 0 ? static_cast<std::uint64_t>(after_s) : 0;
   fields.valid_before = static_cast<std::uint64_t>(now_s + validity_.count());
   const std::string blob = sign_certificate(fields, ca_);
