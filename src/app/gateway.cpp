@@ -78,7 +78,7 @@ int run_gateway(const config::Config& config) {
 
   auto credentials = ssh::make_credential_provider(config);
   cluster::Clusters clusters;
-  for (const auto& c : config.clusters) clusters.add(std::make_unique<cluster::Cluster>(ioc.get_executor(), c, *credentials, config));
+  for (const auto& c : config.clusters) clusters.add(std::make_unique<cluster::Cluster>(ioc.get_executor(), c, *credentials, config, http_client));
   for (const auto& c : clusters.all()) c->start();
 
   observe::Metrics metrics;

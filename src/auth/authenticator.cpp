@@ -107,14 +107,46 @@ boost::asio::awaitable<Identity> Authenticator::authenticate(std::string authori
   const auto token = bearer_token(authorization);
   if (!token) throw Failure(ErrorKind::unauthorized, "missing bearer token", "Authorization is not \"Bearer <token>\"");
 
-  auto result = verify_jwt(*token, *keys_->keys(), options_, clock_());
+  const auto now = clock_();
+  if (auto identity = cached(*token, now)) co_return std::move(*identity);
+  auto result = verify_jwt(*token, *keys_->keys(), options_, now);
   if (!result.ok() && result.error == JwtError::unknown_key) {
     // Perhaps the provider rotated its keys: look again (rate-limited by the key source).
     auto keys = co_await keys_->refresh_for_unknown_key();
     result = verify_jwt(*token, *keys, options_, clock_());
   }
   if (!result.ok()) throw Failure(ErrorKind::unauthorized, message_for(result.error), result.message);
-  co_return identity_from_claims(*result.claims, username_claim_);
+  auto identity = identity_from_claims(*result.claims, username_claim_);
+  remember(*token, identity, now);
+  co_return identity;
+}
+
+Authenticator::Shard& Authenticator::shard_for(std::string_view token) const {
+  return shards_[std::hash<std::string_view>{}(token) % shards_.size()];
+}
+
+std::optional<Identity> Authenticator::cached(std::string_view token, std::chrono::system_clock::time_point now) const {
+  auto& shard = shard_for(token);
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.entries.find(std::string(token));
+  if (it == shard.entries.end()) return std::nullopt;
+  if (now >= it->second.until) {
+    shard.entries.erase(it);
+    return std::nullopt;
+  }
+  return it->second.identity;
+}
+
+void Authenticator::remember(std::string_view token, const Identity& identity, std::chrono::system_clock::time_point now) const {
+  auto until = std::min(identity.expires, now + kCacheLifetime);
+  if (until <= now) return;
+  auto& shard = shard_for(token);
+  std::lock_guard lock(shard.mutex);
+  if (shard.entries.size() >= kCacheEntriesPerShard) {
+    std::erase_if(shard.entries, [now](const auto& e) { return now >= e.second.until; });
+    if (shard.entries.size() >= kCacheEntriesPerShard) shard.entries.clear();  // many live tokens: start over
+  }
+  shard.entries.insert_or_assign(std::string(token), Cached{identity, until});
 }
 
 }  // namespace portico::auth

@@ -4,8 +4,12 @@
 // the user name taken from the configured claim and checked as a Unix name before it goes
 // anywhere near a cluster. Tokens are never logged nor put in messages.
 //
-// Thread-safety: an Authenticator is immutable after construction; authenticate() may run
-// concurrently from any thread (the KeySource must allow that, as JwksCache does).
+// Verified tokens are remembered (keyed by the exact token text) until they expire, for at most a
+// minute, so a client that sends the same token on every request pays the signature check once
+// a minute instead of every time; a key the provider withdraws stops working within that minute.
+//
+// Thread-safety: authenticate() may run concurrently from any thread (the KeySource must allow
+// that, as JwksCache does); the cache of verified tokens is sharded, each shard under its mutex.
 
 #include "auth/jwks_cache.hpp"
 #include "auth/jwt.hpp"
@@ -15,7 +19,10 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <array>
 #include <functional>
+#include <mutex>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,11 +58,27 @@ class Authenticator {
   // "token expired", "token signature invalid", ...); its detail says more for the log.
   boost::asio::awaitable<Identity> authenticate(std::string authorization) const;
 
+  static constexpr std::chrono::seconds kCacheLifetime{60};
+  static constexpr std::size_t kCacheEntriesPerShard = 1024;
+
  private:
+  struct Cached {
+    Identity identity;
+    std::chrono::system_clock::time_point until;
+  };
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, Cached> entries;
+  };
+  std::optional<Identity> cached(std::string_view token, std::chrono::system_clock::time_point now) const;
+  void remember(std::string_view token, const Identity& identity, std::chrono::system_clock::time_point now) const;
+  Shard& shard_for(std::string_view token) const;
+
   std::shared_ptr<KeySource> keys_;
   JwtOptions options_;
   std::string username_claim_;
   Clock clock_;
+  mutable std::array<Shard, 16> shards_;
 };
 
 }  // namespace portico::auth

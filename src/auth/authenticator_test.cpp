@@ -43,6 +43,7 @@ class FakeKeys : public KeySource {
     if (next) current_ = next;
     co_return current_;
   }
+  void replace(std::shared_ptr<const KeySet> keys) { current_ = std::move(keys); }
   std::shared_ptr<const KeySet> next;
   int refreshes = 0;
 
@@ -249,4 +250,49 @@ TEST(AuthenticatorWithJwksCache, FollowsAKeyRotationAtTheProvider) {
   EXPECT_EQ(login(ec()).username, "alice");
   EXPECT_EQ(login(rsa()).username, "alice");
   EXPECT_EQ(provider.requests(), 2u);
+}
+
+// The cache of verified tokens: one signature check per token per minute, and never past the
+// token's own expiry or past a minute after the provider withdrew the key.
+TEST(AuthenticatorCache, RemembersAVerifiedTokenForAMinuteAtMostAndNeverPastItsExpiry) {
+  auto t0 = std::chrono::system_clock::time_point(seconds(1'700'000'000));
+  auto now = t0;
+  auto keys = std::make_shared<FakeKeys>(jwks({public_jwk(rsa())}));
+  Authenticator authenticator(keys, auth_config(), [&now] { return now; });
+  auto run = [&](const std::string& header) {
+    asio::io_context ioc;
+    auto result = asio::co_spawn(ioc, authenticator.authenticate(header), asio::use_future);
+    ioc.run();
+    return result.get();
+  };
+  json::object c{{"iss", "https://idp.test"}, {"aud", "https://portico.test/api"}, {"sub", "s"},
+                 {"preferred_username", "alice"}, {"iat", 1'700'000'000}, {"exp", 1'700'000'090}};
+  const std::string header = "Bearer " + sign_token(rsa(), c);
+  EXPECT_EQ(run(header).username, "alice");
+
+  // The provider withdraws the key: the remembered token still passes within the minute...
+  keys->replace(std::make_shared<const KeySet>(parse_jwks(jwks({public_jwk(ec())}))));
+  now = t0 + seconds(30);
+  EXPECT_EQ(run(header).username, "alice");
+  // ...and not after it: verified again, the key is gone (the refresh finds no new key either).
+  now = t0 + seconds(61);
+  EXPECT_THROW(run(header), Failure);
+
+  // A token is never remembered past its own expiry.
+  Authenticator fresh(std::make_shared<FakeKeys>(jwks({public_jwk(rsa())})), auth_config(), [&now] { return now; });
+  now = t0 + seconds(80);
+  auto run_fresh = [&](const std::string& h) {
+    asio::io_context ioc;
+    auto result = asio::co_spawn(ioc, fresh.authenticate(h), asio::use_future);
+    ioc.run();
+    return result.get();
+  };
+  EXPECT_EQ(run_fresh(header).username, "alice");
+  now = t0 + seconds(121);  // past exp and the 30 s leeway
+  try {
+    run_fresh(header);
+    ADD_FAILURE() << "an expired token was accepted from the cache";
+  } catch (const Failure& f) {
+    EXPECT_STREQ(f.what(), "token expired");
+  }
 }

@@ -49,7 +49,7 @@ asio::awaitable<core::CommandResult> UserRunner::run(core::Command command) {
 }
 
 Cluster::Cluster(asio::any_io_executor executor, const config::Cluster& config, ssh::CredentialProvider& credentials,
-                 const config::Config& /*root*/)
+                 const config::Config& root, std::shared_ptr<const net::HttpClient> http)
     : config_(config) {
   pool_ = std::make_unique<ssh::Pool>(executor, config_, credentials);
   scheduler_ = std::make_unique<scheduler::SlurmCli>();
@@ -82,6 +82,19 @@ Cluster::Cluster(asio::any_io_executor executor, const config::Cluster& config, 
                           if (!r.ok()) throw std::runtime_error(path + " is not an accessible directory");
                         }});
     }
+  }
+  if (root.s3 && http) {
+    // Any answer below 500 means the endpoint is up: an unsigned request may well be refused.
+    probes.push_back({status::ServiceType::s3, "", [http, endpoint = root.s3->endpoint, timeout = config_.probe_timeout]()
+                                                        -> asio::awaitable<void> {
+                        net::HttpRequest request;
+                        request.url = endpoint + "/";
+                        request.timeout = timeout;
+                        request.max_response_bytes = 64 * 1024;
+                        auto response = co_await http->request(std::move(request));
+                        if (response.status >= 500)
+                          throw std::runtime_error("S3 endpoint answered HTTP " + std::to_string(response.status));
+                      }});
   }
   health_ = std::make_unique<status::HealthChecker>(executor, config_.name, config_.health_interval,
                                                     config_.probe_timeout, std::move(probes));
@@ -129,6 +142,19 @@ asio::awaitable<std::vector<std::string>> Cluster::groups_of(const std::string& 
   std::lock_guard lock(groups_mutex_);
   groups_[user] = {groups, std::chrono::steady_clock::now()};
   co_return groups;
+}
+
+asio::awaitable<std::vector<scheduler::Account>> Cluster::accounts(const std::string& user, core::CommandRunner& runner) {
+  {
+    std::lock_guard lock(accounts_mutex_);
+    auto it = accounts_.find(user);
+    if (it != accounts_.end() && std::chrono::steady_clock::now() - it->second.fetched < kAccountsTtl)
+      co_return it->second.accounts;
+  }
+  auto accounts = co_await scheduler_->accounts(runner, user);
+  std::lock_guard lock(accounts_mutex_);
+  accounts_[user] = {accounts, std::chrono::steady_clock::now()};
+  co_return accounts;
 }
 
 asio::awaitable<void> Cluster::authorize(const std::string& user, const std::vector<std::string>& scopes,

@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "core/command.hpp"
 #include "http/types.hpp"
+#include "net/http_client.hpp"
 #include "scheduler/scheduler.hpp"
 #include "ssh/pool.hpp"
 #include "status/health.hpp"
@@ -39,8 +40,10 @@ class UserRunner final : public core::CommandRunner {
 
 class Cluster {
  public:
+  // http: for the S3 probe when the configuration has an s3 section.
   Cluster(boost::asio::any_io_executor executor, const config::Cluster& config,
-          ssh::CredentialProvider& credentials, const config::Config& root);
+          ssh::CredentialProvider& credentials, const config::Config& root,
+          std::shared_ptr<const net::HttpClient> http);
   ~Cluster();
 
   void start();  // starts health probes
@@ -51,8 +54,14 @@ class Cluster {
   ssh::Pool& pool() { return *pool_; }
   scheduler::Scheduler& scheduler() { return *scheduler_; }
   status::HealthChecker& health() { return *health_; }
+  const status::HealthChecker& health() const { return *health_; }
 
   UserRunner runner(const std::string& user, std::vector<http::BackendCall>* log);
+
+  // The scheduler accounts the user may charge, remembered for kAccountsTtl: they change
+  // rarely, and asking the accounting database costs far more than the rest of userinfo.
+  static constexpr std::chrono::seconds kAccountsTtl{30};
+  boost::asio::awaitable<std::vector<scheduler::Account>> accounts(const std::string& user, core::CommandRunner& runner);
 
   // The scheduler's version as the last health probe read it ("" until then).
   std::string scheduler_version() const;
@@ -79,6 +88,13 @@ class Cluster {
   };
   std::mutex groups_mutex_;
   std::unordered_map<std::string, CachedGroups> groups_;
+
+  struct CachedAccounts {
+    std::vector<scheduler::Account> accounts;
+    std::chrono::steady_clock::time_point fetched;
+  };
+  std::mutex accounts_mutex_;
+  std::unordered_map<std::string, CachedAccounts> accounts_;
 };
 
 // Case-insensitive lookup of clusters by name, as FirecREST matches {system_name}.

@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <openssl/rand.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
@@ -21,15 +22,15 @@ using asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 std::string new_request_id() {
-  unsigned char bytes[16];
-  RAND_bytes(bytes, sizeof bytes);
-  static const char* hex = "0123456789abcdef";
-  std::string id(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    id[2 * i] = hex[bytes[i] >> 4];
-    id[2 * i + 1] = hex[bytes[i] & 15];
-  }
-  return id;
+  // Unique, not secret: a random per-process prefix and a counter. (RAND_bytes per request
+  // showed up as a fifth of the CPU time of a small authenticated request.)
+  static const std::uint64_t prefix = [] {
+    std::uint64_t p = 0;
+    RAND_bytes(reinterpret_cast<unsigned char*>(&p), sizeof p);
+    return p;
+  }();
+  static std::atomic<std::uint64_t> counter{0};
+  return fmt::format("{:016x}{:016x}", prefix, counter.fetch_add(1, std::memory_order_relaxed));
 }
 
 std::string sane_request_id(std::string_view value) {

@@ -30,8 +30,8 @@ class Gateway:
         self.log = workdir / "portico.log"
         self.proc = None
 
-    def start(self, timeout=30, scheme="http", verify=True):
-        self.url = f"{scheme}://127.0.0.1:{self.port}"
+    def start(self, timeout=30, scheme="http", verify=True, root=""):
+        self.url = f"{scheme}://127.0.0.1:{self.port}{root}"
         self.log_file = open(self.log, "ab")
         self.proc = subprocess.Popen([str(PORTICO), "--config", str(self.config)],
                                      stdout=self.log_file, stderr=subprocess.STDOUT)

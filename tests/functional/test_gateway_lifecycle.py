@@ -60,3 +60,16 @@ def test_a_taken_port_is_a_clear_startup_error(tmp_path):
         g = Gateway(tmp_path, port=s.getsockname()[1])
         with pytest.raises(RuntimeError, match="cannot listen on 127.0.0.1"):
             g.start(timeout=10)
+
+
+def test_the_api_root_is_configurable(tmp_path, token):
+    g = Gateway(tmp_path)
+    g.config.write_text(g.config.read_text().replace("  api_root: /\n", "  api_root: /api/firecrest\n"))
+    g.start(root="/api/firecrest")
+    try:
+        r = requests.get(g.url + "/status/hpc/userinfo", headers={"Authorization": f"Bearer {token('alice')}"}, timeout=30)
+        assert r.json()["user"]["name"] == "alice"
+        r = requests.get(f"http://127.0.0.1:{g.port}/status/liveness/", timeout=5)
+        assert r.status_code == 404 and r.json()["errorType"] == "error"
+    finally:
+        assert g.stop() == 0

@@ -64,7 +64,7 @@ def test_systems_describes_the_cluster_without_secrets(gw, site, token):
     assert system["ssh"]["port"] == site["ssh"]["port"]
     assert {fs["path"] for fs in system["fileSystems"]} == {"/home", site["scratch_root"]}
     types = {s["serviceType"] for s in system["servicesHealth"]}
-    assert {"ssh", "scheduler", "filesystem"} <= types
+    assert {"ssh", "scheduler", "filesystem", "s3"} <= types
     assert all(s["healthy"] for s in system["servicesHealth"]), system["servicesHealth"]
     assert system["scheduler"]["version"].startswith("22.05")
     text = r.text
@@ -183,6 +183,26 @@ def test_no_token_or_secret_reaches_the_log(gw, site, token):
     assert t not in text and t.split(".")[2] not in text
     assert "PRIVATE KEY" not in text
     assert site["users"]["alice"]["client_secret"] not in text
+
+
+def test_a_user_outside_the_systems_access_rule_gets_403(gw, site):
+    # portico-probe is a real account on the cluster but not in the group the demo allows.
+    r = get(gw, "/status/hpc/userinfo", tokens.signed(site, user="portico-probe"))
+    body = assert_firecrest_error(r, 403, "not allowed")
+    assert body["user"] == "portico-probe"
+
+
+def test_cached_keys_keep_working_while_the_provider_is_down(gw, token):
+    import subprocess
+    from conftest import ROOT
+    t = token("alice")
+    assert get(gw, "/status/hpc/userinfo", t).status_code == 200
+    subprocess.run(["bash", str(ROOT / "site" / "site"), "stop", "oidc"], check=True, capture_output=True)
+    try:
+        r = get(gw, "/status/hpc/userinfo", t)
+        assert r.status_code == 200, r.text
+    finally:
+        subprocess.run(["bash", str(ROOT / "site" / "site"), "start", "oidc"], check=True, capture_output=True)
 
 
 # --------------------------------------------------------------------------- HTTP hostility

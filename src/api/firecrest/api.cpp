@@ -71,10 +71,16 @@ Api::Api(const config::Config& config, const auth::Authenticator& authenticator,
       false});
 
   add(Verb::get, "/status/systems", {[this](Call&) -> asio::awaitable<Response> {
-        json::array systems;
-        for (const auto& c : clusters_.all())
-          systems.push_back(system_json(c->config(), *c->health().snapshot(), c->scheduler_version()));
-        co_return json_response(http::Status::ok, json::object{{"systems", std::move(systems)}});
+        std::string body = "{\"systems\":[";
+        for (const auto& c : clusters_.all()) {
+          if (body.back() != '[') body += ',';
+          body += system_entry(*c);
+        }
+        body += "]}";
+        Response res{http::Status::ok, 11};
+        res.set(http::bhttp::field::content_type, "application/json");
+        res.body() = std::move(body);
+        co_return res;
       }});
 
   add(Verb::get, "/status/{system_name}/nodes", {[](Call& c) -> asio::awaitable<Response> {
@@ -113,7 +119,7 @@ Api::Api(const config::Config& config, const auth::Authenticator& authenticator,
         auto executor = co_await asio::this_coro::executor;
         auto accounts_of = [&]() -> asio::awaitable<std::vector<scheduler::Account>> {
           if (c.cluster->health().is_down(status::ServiceType::scheduler)) co_return std::vector<scheduler::Account>{};
-          co_return co_await c.cluster->scheduler().accounts(runner, c.identity->username);
+          co_return co_await c.cluster->accounts(c.identity->username, runner);
         };
         auto [order, id_error, info, accounts_error, accounts] =
             co_await asio::experimental::make_parallel_group(
@@ -124,6 +130,19 @@ Api::Api(const config::Config& config, const auth::Authenticator& authenticator,
         if (accounts_error) std::rethrow_exception(accounts_error);
         co_return json_response(http::Status::ok, to_json(info, accounts));
       }});
+}
+
+std::string Api::system_entry(const cluster::Cluster& cluster) const {
+  auto health = cluster.health().snapshot();
+  auto version = cluster.scheduler_version();
+  std::lock_guard lock(systems_mutex_);
+  auto& entry = systems_[cluster.name()];
+  if (entry.health != health || entry.version != version || entry.json.empty()) {
+    entry.json = json::serialize(system_json(cluster.config(), *health, version));
+    entry.health = std::move(health);
+    entry.version = std::move(version);
+  }
+  return entry.json;
 }
 
 void Api::add(Verb verb, std::string pattern, Route route) { router_.add(verb, std::move(pattern), std::move(route)); }

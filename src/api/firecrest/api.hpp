@@ -9,6 +9,8 @@
 
 #include <exception>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -51,6 +53,17 @@ class Api {
   void add(http::Verb verb, std::string pattern, Route route);
   http::Response finish(http::Response response, const http::RequestContext& ctx) const;
   http::Response failure_response(std::exception_ptr error, const http::RequestContext& ctx) const;
+
+  // GET /status/systems changes only when a health round ends: its JSON is kept per cluster,
+  // keyed by the health snapshot it was made from.
+  std::string system_entry(const cluster::Cluster& cluster) const;
+  struct SystemEntry {
+    std::shared_ptr<const status::ClusterHealth> health;
+    std::string version;
+    std::string json;
+  };
+  mutable std::mutex systems_mutex_;
+  mutable std::map<std::string, SystemEntry> systems_;
 
   const config::Config& config_;
   const auth::Authenticator& authenticator_;
