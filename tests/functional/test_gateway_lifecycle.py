@@ -73,3 +73,35 @@ def test_the_api_root_is_configurable(tmp_path, token):
         assert r.status_code == 404 and r.json()["errorType"] == "error"
     finally:
         assert g.stop() == 0
+
+
+def test_an_unreachable_cluster_is_424_and_a_known_down_one_503(tmp_path, token):
+    import socket
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    g = Gateway(tmp_path)
+    text = g.config.read_text().replace("      port: 2222\n", f"      port: {closed}\n")
+    g.config.write_text(text.replace("    probe_user: portico-probe\n", ""))  # no probes: nothing knows yet
+    g.start()
+    try:
+        r = requests.get(g.url + "/status/hpc/userinfo", headers={"Authorization": f"Bearer {token('alice')}"}, timeout=30)
+        assert r.status_code == 424, r.text
+        assert "cannot reach hpc over SSH" in r.json()["message"]
+    finally:
+        assert g.stop() == 0
+
+    g = Gateway(tmp_path, env={"PORTICO_HEALTH_INTERVAL": "1s"})
+    g.config.write_text(g.config.read_text().replace("      port: 2222\n", f"      port: {closed}\n"))
+    g.start()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            r = requests.get(g.url + "/status/hpc/userinfo", headers={"Authorization": f"Bearer {token('alice')}"}, timeout=30)
+            if r.status_code == 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert r.status_code == 503, r.text
+        assert "SSH service" in r.json()["message"] and r.headers["Retry-After"]
+    finally:
+        assert g.stop() == 0
