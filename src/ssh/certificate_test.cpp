@@ -1,4 +1,5 @@
 #include "ssh/certificate.hpp"
+#include "ssh/test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -15,36 +16,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "portico-sshcert-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-struct Output {
-  int status = -1;
-  std::string text;
-};
-
-Output run(const std::string& command) {
-  Output out;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
-  int status = pclose(p);
-  out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+using portico::ssh::testing::Output;
+using portico::ssh::testing::run;
+using portico::ssh::testing::TempDir;
 
 std::string keygen(const TempDir& dir, const std::string& name, const std::string& type) {
   std::string path = dir / name;
