@@ -105,3 +105,19 @@ def test_an_unreachable_cluster_is_424_and_a_known_down_one_503(tmp_path, token)
         assert "SSH service" in r.json()["message"] and r.headers["Retry-After"]
     finally:
         assert g.stop() == 0
+
+
+def test_required_scopes_are_enforced_per_system(tmp_path, site):
+    import tokens
+    g = Gateway(tmp_path)
+    g.config.write_text(g.config.read_text().replace("      groups: [hpcusers]\n",
+                                                     "      groups: [hpcusers]\n      required_scopes: [firecrest]\n"))
+    g.start()
+    try:
+        url = g.url + "/status/hpc/userinfo"
+        r = requests.get(url, headers={"Authorization": f"Bearer {tokens.signed(site, scope='openid')}"}, timeout=30)
+        assert r.status_code == 403 and "scope 'firecrest'" in r.json()["message"], r.text
+        r = requests.get(url, headers={"Authorization": f"Bearer {tokens.signed(site, scope='openid firecrest')}"}, timeout=30)
+        assert r.status_code == 200, r.text
+    finally:
+        assert g.stop() == 0
