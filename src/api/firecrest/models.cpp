@@ -89,6 +89,56 @@ json::value to_json(const status::ServiceHealth& h) {
   return o;
 }
 
+namespace {
+
+json::value status_json(const scheduler::JobStatus& s) {
+  return json::object{{"state", s.state},
+                      {"stateReason", opt(s.state_reason)},
+                      {"exitCode", opt(s.exit_code)},
+                      {"interruptSignal", opt(s.interrupt_signal)}};
+}
+
+json::value time_json(const scheduler::JobTime& t) {
+  return json::object{{"elapsed", opt(t.elapsed)},
+                      {"start", opt(t.start)},
+                      {"end", opt(t.end)},
+                      {"suspended", opt(t.suspended)},
+                      {"limit", opt(t.limit)}};
+}
+
+}  // namespace
+
+json::value to_json(const scheduler::Job& j) {
+  json::array tasks;
+  for (const auto& t : j.tasks)
+    tasks.push_back(json::object{{"id", t.id}, {"name", t.name}, {"status", status_json(t.status)}, {"time", time_json(t.time)}});
+  return json::object{
+      {"jobId", j.job_id},
+      {"name", j.name},
+      {"status", status_json(j.status)},
+      {"tasks", std::move(tasks)},
+      {"time", time_json(j.time)},
+      {"account", opt(j.account)},
+      {"allocationNodes", j.allocation_nodes},
+      {"cluster", j.cluster},
+      {"group", opt(j.group)},
+      {"nodes", j.nodes},
+      {"partition", j.partition},
+      {"priority", opt(j.priority)},
+      {"killRequestUser", opt(j.kill_request_user)},
+      {"user", opt(j.user)},
+      {"workingDirectory", j.working_directory},
+  };
+}
+
+json::value to_json(const scheduler::JobMetadata& m) {
+  return json::object{{"jobId", m.job_id},
+                      {"script", opt(m.script)},
+                      {"standardInput", opt(m.standard_input)},
+                      {"standardOutput", opt(m.standard_output)},
+                      {"standardError", opt(m.standard_error)}};
+}
+
 json::value system_json(const config::Cluster& c, const status::ClusterHealth& health, std::string_view scheduler_version) {
   auto seconds = [](auto d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); };
   json::array file_systems;

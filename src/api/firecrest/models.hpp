@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "scheduler/job_model.hpp"
 #include "scheduler/model.hpp"
 #include "status/health.hpp"
 
@@ -18,6 +19,8 @@ boost::json::value to_json(const scheduler::Partition& partition);
 boost::json::value to_json(const scheduler::Reservation& reservation);
 boost::json::value to_json(const scheduler::UserInfo& info, const std::vector<scheduler::Account>& accounts);
 boost::json::value to_json(const status::ServiceHealth& health);
+boost::json::value to_json(const scheduler::Job& job);
+boost::json::value to_json(const scheduler::JobMetadata& metadata);
 
 // One entry of GET /status/systems: configuration that clients may know (never secrets or key
 // material) and the latest health of each service.

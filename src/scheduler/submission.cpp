@@ -1,0 +1,60 @@
+#include "scheduler/submission.hpp"
+
+#include "core/error.hpp"
+#include "scheduler/command_output.hpp"
+
+namespace portico::scheduler {
+
+bool valid_env_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 256) return false;
+  auto first = static_cast<unsigned char>(name.front());
+  if (!(std::isalpha(first) || first == '_')) return false;
+  for (unsigned char c : name)
+    if (!(std::isalnum(c) || c == '_')) return false;
+  return true;
+}
+
+core::Command sbatch_command(const JobSubmission& job, const std::string& sbatch_path) {
+  core::Command command;
+  auto& argv = command.argv;
+  if (!job.env.empty()) {
+    argv.push_back("env");
+    for (const auto& [name, value] : job.env) {
+      if (!valid_env_name(name)) throw core::Failure(core::ErrorKind::internal, "invalid environment variable name");
+      argv.push_back(name + "=" + value);
+    }
+  }
+  argv.push_back(sbatch_path);
+  argv.push_back("--parsable");
+  argv.push_back("--chdir=" + job.working_directory);
+  auto option = [&argv](const char* flag, const std::optional<std::string>& value) {
+    if (value && !value->empty()) argv.push_back(std::string(flag) + *value);
+  };
+  option("--job-name=", job.name);
+  option("--account=", job.account);
+  option("--partition=", job.partition);
+  option("--reservation=", job.reservation);
+  option("--constraint=", job.constraints);
+  option("--input=", job.standard_input);
+  option("--output=", job.standard_output);
+  option("--error=", job.standard_error);
+  if (job.script_path) {
+    argv.push_back("--");
+    argv.push_back(*job.script_path);
+  } else {
+    command.stdin_data = job.script.value_or("");
+  }
+  return command;
+}
+
+std::string parse_sbatch_parsable(std::string_view output) {
+  auto line = output.substr(0, output.find('\n'));
+  auto id = line.substr(0, line.find(';'));
+  bool digits = !id.empty();
+  for (char c : id) digits = digits && c >= '0' && c <= '9';
+  if (!digits)
+    throw core::Failure(core::ErrorKind::internal, "sbatch answered without a job id: \"" + excerpt(output) + "\"");
+  return std::string(id);
+}
+
+}  // namespace portico::scheduler
