@@ -193,6 +193,7 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
   if (!cluster.name.empty() && !std::regex_match(cluster.name, kClusterNamePattern))
     c.error("name", "must be letters, digits, '_', '.', '-' (at most 64)");
   c.size("max_upload_bytes", cluster.max_upload_bytes);
+  c.size("max_script_bytes", cluster.max_script_bytes);
   c.duration("health_interval", cluster.health_interval);
   c.duration("probe_timeout", cluster.probe_timeout);
   c.string("probe_user", cluster.probe_user);

@@ -104,6 +104,7 @@ struct Cluster {
   std::vector<FileSystem> file_systems;
   Access access;
   std::size_t max_upload_bytes = 1024ull * 1024 * 1024;
+  std::size_t max_script_bytes = 1024 * 1024;  // an inline batch script
   // Health probes log in as this (service) user; without one, only unauthenticated checks run.
   std::string probe_user;
   std::chrono::milliseconds health_interval{30'000};

@@ -15,10 +15,13 @@
 //   std::vector<scheduler::Node> nodes = co_await slurm.nodes(runner_for_alice);
 
 #include "core/command.hpp"
+#include "scheduler/job_model.hpp"
 #include "scheduler/model.hpp"
+#include "scheduler/submission.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +50,26 @@ class Scheduler {
   // answers strangely is an unhealthy Health, not an exception; only the runner's own
   // failures (the cluster cannot be reached at all) propagate.
   virtual boost::asio::awaitable<Health> ping(core::CommandRunner& runner) = 0;
+
+  // ---- jobs. Job ids are plain alphanumeric words (the API checks them before they get here).
+  // Refusals of the scheduler are 4xx Failures with its own words (refusal.hpp).
+
+  // Submits the job and returns its id as soon as the scheduler accepted it.
+  virtual boost::asio::awaitable<std::string> submit(core::CommandRunner& runner, JobSubmission job) = 0;
+
+  struct JobFilter {
+    bool all_users = false;              // honoured as far as the scheduler lets the user see
+    std::optional<std::string> account;
+    std::optional<std::string> name;
+  };
+  // Pending and running jobs and those finished recently (the last day).
+  virtual boost::asio::awaitable<std::vector<Job>> jobs(core::CommandRunner& runner, std::string user, JobFilter filter) = 0;
+  // One job, also while it is pending; nullopt when the scheduler does not know it.
+  virtual boost::asio::awaitable<std::optional<Job>> job(core::CommandRunner& runner, std::string job_id) = 0;
+  virtual boost::asio::awaitable<JobMetadata> metadata(core::CommandRunner& runner, std::string job_id) = 0;
+  virtual boost::asio::awaitable<void> cancel(core::CommandRunner& runner, std::string job_id) = 0;
+  // Runs a shell command inside the job's allocation, alongside it.
+  virtual boost::asio::awaitable<void> attach(core::CommandRunner& runner, std::string job_id, std::string command) = 0;
 };
 
 }  // namespace portico::scheduler

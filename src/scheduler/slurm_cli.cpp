@@ -3,6 +3,8 @@
 #include "core/error.hpp"
 #include "core/names.hpp"
 #include "scheduler/command_output.hpp"
+#include "scheduler/refusal.hpp"
+#include "scheduler/slurm_job_parse.hpp"
 #include "scheduler/slurm_parse.hpp"
 
 #include <fmt/format.h>
@@ -96,6 +98,143 @@ boost::asio::awaitable<Health> SlurmCli::ping(core::CommandRunner& runner) {
                          : e.what();
   }
   co_return health;
+}
+
+namespace {
+
+// "ClusterName = hpc" in `scontrol show config`.
+std::string parse_cluster_name(std::string_view config) {
+  for (std::size_t start = 0; start < config.size();) {
+    auto end = std::min(config.find('\n', start), config.size());
+    auto line = config.substr(start, end - start);
+    if (line.rfind("ClusterName", 0) == 0) {
+      auto eq = line.find('=');
+      if (eq != std::string_view::npos) {
+        auto value = line.substr(eq + 1);
+        while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+        while (!value.empty() && (value.back() == ' ' || value.back() == '\r')) value.remove_suffix(1);
+        return std::string(value);
+      }
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+std::string sacct_delimiter() { return std::string("--delimiter=") + job_field_separator; }
+
+}  // namespace
+
+boost::asio::awaitable<std::string> SlurmCli::sbatch_path(core::CommandRunner& runner) {
+  {
+    std::lock_guard lock(mutex_);
+    if (sbatch_path_) co_return *sbatch_path_;
+  }
+  core::Command cmd = command({"sh", "-c", "command -v sbatch"});
+  auto result = co_await runner.run(std::move(cmd));
+  std::string path = successful_output(result, "command -v sbatch");
+  while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();
+  if (path.empty() || path.front() != '/')
+    throw core::Failure(core::ErrorKind::internal, "sbatch is not on the cluster's PATH");
+  std::lock_guard lock(mutex_);
+  sbatch_path_ = path;
+  co_return path;
+}
+
+boost::asio::awaitable<std::string> SlurmCli::cluster_name(core::CommandRunner& runner) {
+  {
+    std::lock_guard lock(mutex_);
+    if (cluster_name_) co_return *cluster_name_;
+  }
+  core::Command cmd = command({"scontrol", "show", "config"});
+  auto result = co_await runner.run(std::move(cmd));
+  auto name = parse_cluster_name(successful_output(result, "scontrol show config"));
+  std::lock_guard lock(mutex_);
+  cluster_name_ = name;
+  co_return name;
+}
+
+boost::asio::awaitable<std::string> SlurmCli::submit(core::CommandRunner& runner, JobSubmission job) {
+  auto path = co_await sbatch_path(runner);
+  core::Command cmd = sbatch_command(job, path);
+  auto result = co_await runner.run(std::move(cmd));
+  co_return parse_sbatch_parsable(accepted_output(result, "sbatch"));
+}
+
+boost::asio::awaitable<std::vector<Job>> SlurmCli::jobs(core::CommandRunner& runner, std::string user, JobFilter filter) {
+  std::vector<std::string> squeue = {"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader",
+                                     "--format=" + std::string(squeue_job_format)};
+  std::vector<std::string> sacct = {"env", "SLURM_TIME_FORMAT=%s", "sacct", "--noheader", "--parsable2",
+                                    sacct_delimiter(), "--format=" + std::string(sacct_job_format),
+                                    "--starttime=now-1days"};
+  if (filter.all_users) {
+    sacct.push_back("--allusers");
+  } else {
+    squeue.push_back("--user=" + user);
+    sacct.push_back("--user=" + user);
+  }
+  if (filter.account && !filter.account->empty()) {
+    squeue.push_back("--account=" + *filter.account);
+    sacct.push_back("--accounts=" + *filter.account);
+  }
+  if (filter.name && !filter.name->empty()) {
+    squeue.push_back("--name=" + *filter.name);
+    sacct.push_back("--name=" + *filter.name);
+  }
+  // squeue first: a job that ends between the two calls is then in sacct's answer as finished.
+  core::Command squeue_cmd = command(std::move(squeue));
+  auto live = co_await runner.run(std::move(squeue_cmd));
+  core::Command sacct_cmd = command(std::move(sacct));
+  auto done = co_await runner.run(std::move(sacct_cmd));
+  auto accounted = parse_sacct_jobs(accepted_output(done, "sacct"));
+  auto cluster = co_await cluster_name(runner);
+  auto queued = parse_squeue_jobs(accepted_output(live, "squeue"), cluster);
+  co_return merge_jobs(std::move(queued), std::move(accounted));
+}
+
+boost::asio::awaitable<std::optional<Job>> SlurmCli::job(core::CommandRunner& runner, std::string job_id) {
+  core::Command squeue_cmd = command({"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader",
+                                      "--format=" + std::string(squeue_job_format), "--jobs=" + job_id});
+  auto live = co_await runner.run(std::move(squeue_cmd));
+  core::Command sacct_cmd = command({"env", "SLURM_TIME_FORMAT=%s", "sacct", "--noheader", "--parsable2",
+                                     sacct_delimiter(), "--format=" + std::string(sacct_job_format), "--jobs=" + job_id});
+  auto done = co_await runner.run(std::move(sacct_cmd));
+  auto accounted = parse_sacct_jobs(accepted_output(done, "sacct"));
+  std::vector<Job> queued;
+  // squeue refuses an id it no longer knows ("Invalid job id specified"): accounting may still.
+  auto cluster = co_await cluster_name(runner);
+  if (live.exit_status == 0) queued = parse_squeue_jobs(live.out, cluster);
+  else if (!slurm_refusal(live.err) || slurm_refusal(live.err)->kind() != core::ErrorKind::not_found)
+    accepted_output(live, "squeue");
+  auto merged = merge_jobs(std::move(queued), std::move(accounted));
+  for (auto& j : merged)
+    if (j.job_id == job_id) co_return std::move(j);
+  co_return std::nullopt;
+}
+
+boost::asio::awaitable<JobMetadata> SlurmCli::metadata(core::CommandRunner& runner, std::string job_id) {
+  core::Command show = command({"env", "SLURM_TIME_FORMAT=%s", "scontrol", "--oneliner", "show", "job", job_id});
+  auto shown = co_await runner.run(std::move(show));
+  const auto& text = accepted_output(shown, "scontrol show job");
+  core::Command script = command({"scontrol", "write", "batch_script", job_id, "-"});
+  auto written = co_await runner.run(std::move(script));
+  // A job submitted elsewhere or by another user may have no script the caller can read.
+  if (written.exit_status == 0 && !written.out_truncated) co_return parse_scontrol_job_metadata(text, written.out);
+  co_return parse_scontrol_job_metadata(text);
+}
+
+boost::asio::awaitable<void> SlurmCli::cancel(core::CommandRunner& runner, std::string job_id) {
+  auto found = co_await job(runner, job_id);
+  if (!found) throw core::Failure(core::ErrorKind::not_found, "Job not found: " + job_id);
+  core::Command cmd = command({"scancel", job_id});
+  auto result = co_await runner.run(std::move(cmd));
+  accepted_output(result, "scancel");
+}
+
+boost::asio::awaitable<void> SlurmCli::attach(core::CommandRunner& runner, std::string job_id, std::string shell_command) {
+  core::Command cmd = command({"srun", "--jobid=" + job_id, "--overlap", "--", "/bin/sh", "-c", shell_command});
+  auto result = co_await runner.run(std::move(cmd));
+  accepted_output(result, "srun --jobid");
 }
 
 }  // namespace portico::scheduler

@@ -30,9 +30,28 @@ class SlurmCli final : public Scheduler {
   // the message is its controller lines, or why there are none.
   boost::asio::awaitable<Health> ping(core::CommandRunner& runner) override;
 
+  // `env NAME=value... <sbatch> --parsable ...` with the script on stdin (submission.hpp);
+  // sbatch's absolute path is looked up once (`command -v sbatch`).
+  boost::asio::awaitable<std::string> submit(core::CommandRunner& runner, JobSubmission job) override;
+  // squeue (pending, running) merged with sacct (finished in the last day; steps as tasks).
+  boost::asio::awaitable<std::vector<Job>> jobs(core::CommandRunner& runner, std::string user, JobFilter filter) override;
+  boost::asio::awaitable<std::optional<Job>> job(core::CommandRunner& runner, std::string job_id) override;
+  // `scontrol --oneliner show job` and `scontrol write batch_script <id> -`.
+  boost::asio::awaitable<JobMetadata> metadata(core::CommandRunner& runner, std::string job_id) override;
+  // `scancel <id>`, after checking the job exists (scancel says nothing about unknown ids).
+  boost::asio::awaitable<void> cancel(core::CommandRunner& runner, std::string job_id) override;
+  // `srun --jobid=<id> --overlap -- /bin/sh -c <command>`
+  boost::asio::awaitable<void> attach(core::CommandRunner& runner, std::string job_id, std::string command) override;
+
  private:
+  boost::asio::awaitable<std::string> sbatch_path(core::CommandRunner& runner);
+  // Slurm's ClusterName (`scontrol show config`), for jobs squeue reports: asked once.
+  boost::asio::awaitable<std::string> cluster_name(core::CommandRunner& runner);
+
   std::mutex mutex_;
   std::optional<std::string> version_;
+  std::optional<std::string> sbatch_path_;
+  std::optional<std::string> cluster_name_;
 };
 
 }  // namespace portico::scheduler

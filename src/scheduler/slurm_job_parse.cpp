@@ -73,7 +73,8 @@ std::vector<std::vector<std::string_view>> split_records(std::string_view text, 
 
 // Slurm's ways of printing "no value" in these fields.
 bool is_unset(std::string_view v) {
-  return v.empty() || v == "N/A" || v == "(null)" || v == "None" || v == "Unknown" || v == "INVALID";
+  // squeue prints NONE as the end of a running job without a time limit.
+  return v.empty() || v == "N/A" || v == "(null)" || v == "None" || v == "NONE" || v == "Unknown" || v == "INVALID";
 }
 
 std::optional<std::string> text_or_absent(std::string_view v) {

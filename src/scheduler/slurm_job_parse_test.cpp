@@ -310,6 +310,15 @@ TEST(ParseSqueueJobs, GoldenNameWithNewlineAndPipe) {
   EXPECT_EQ(job.working_directory, "/tmp/jobs_alice");
 }
 
+TEST(ParseSqueueJobs, GoldenRunningWithoutTimeLimitHasNoEnd) {
+  auto all = parse_squeue_jobs(golden("jobs/squeue_unlimited.txt"), "hpc");
+  const Job& job = find_job(all, "20");
+  EXPECT_EQ(job.status.state, "RUNNING");
+  EXPECT_TRUE(job.time.start.has_value());
+  EXPECT_FALSE(job.time.end.has_value());
+  EXPECT_FALSE(job.time.limit.has_value());
+}
+
 TEST(ParseSqueueJobs, EmptyIsEmptyAndGarbageIsRefused) {
   EXPECT_THAT(parse_squeue_jobs("", "hpc"), IsEmpty());
   EXPECT_THAT(internal_failure([] { parse_squeue_jobs("JOBID PARTITION NAME\n", "hpc"); }), HasSubstr("squeue"));

@@ -32,104 +32,11 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
   return std::nullopt;
 }
 
-namespace {
-
-Response json_response(http::Status status, const json::value& body) {
-  Response res{status, 11};
-  res.set(http::bhttp::field::content_type, "application/json");
-  res.body() = json::serialize(body);
-  return res;
-}
-
-// Dependent endpoints answer 503 at once when the health checker already knows the backend is down.
-void require_up(cluster::Cluster& cluster, status::ServiceType type) {
-  if (!cluster.health().is_down(type)) return;
-  std::string message;
-  for (const auto& s : cluster.health().snapshot()->services)
-    if (s.type == type && !s.healthy) message = s.message;
-  throw Failure(ErrorKind::unavailable,
-                std::string("the ") + status::to_string(type) + " service of system '" + cluster.name() + "' is down: " + message);
-}
-
-}  // namespace
-
 Api::Api(const config::Config& config, const auth::Authenticator& authenticator, cluster::Clusters& clusters,
          observe::Metrics& metrics)
     : config_(config), authenticator_(authenticator), clusters_(clusters), metrics_(metrics) {
-  add(Verb::get, "/status/liveness", {[this](Call&) -> asio::awaitable<Response> {
-        json::object runs;
-        std::optional<std::chrono::system_clock::time_point> latest;
-        for (const auto& c : clusters_.all()) {
-          auto s = c->health().snapshot();
-          runs[c->name()] = s->last_run ? json::value(iso8601(*s->last_run)) : json::value(nullptr);
-          if (s->last_run && (!latest || *s->last_run > *latest)) latest = s->last_run;
-        }
-        json::value last = latest ? json::value(std::chrono::duration_cast<std::chrono::seconds>(latest->time_since_epoch()).count())
-                                  : json::value(nullptr);
-        co_return json_response(http::Status::ok, json::object{{"healthcheckRuns", std::move(runs)}, {"lastUpdate", last}});
-      },
-      false});
-
-  add(Verb::get, "/status/systems", {[this](Call&) -> asio::awaitable<Response> {
-        std::string body = "{\"systems\":[";
-        for (const auto& c : clusters_.all()) {
-          if (body.back() != '[') body += ',';
-          body += system_entry(*c);
-        }
-        body += "]}";
-        Response res{http::Status::ok, 11};
-        res.set(http::bhttp::field::content_type, "application/json");
-        res.body() = std::move(body);
-        co_return res;
-      }});
-
-  add(Verb::get, "/status/{system_name}/nodes", {[](Call& c) -> asio::awaitable<Response> {
-        require_up(*c.cluster, status::ServiceType::scheduler);
-        auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);
-        auto nodes = co_await c.cluster->scheduler().nodes(runner);
-        json::array out;
-        for (const auto& n : nodes) out.push_back(to_json(n));
-        co_return json_response(http::Status::ok, json::object{{"nodes", std::move(out)}});
-      }});
-
-  add(Verb::get, "/status/{system_name}/partitions", {[](Call& c) -> asio::awaitable<Response> {
-        require_up(*c.cluster, status::ServiceType::scheduler);
-        auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);
-        auto partitions = co_await c.cluster->scheduler().partitions(runner);
-        json::array out;
-        for (const auto& p : partitions) out.push_back(to_json(p));
-        co_return json_response(http::Status::ok, json::object{{"partitions", std::move(out)}});
-      }});
-
-  add(Verb::get, "/status/{system_name}/reservations", {[](Call& c) -> asio::awaitable<Response> {
-        require_up(*c.cluster, status::ServiceType::scheduler);
-        auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);
-        auto reservations = co_await c.cluster->scheduler().reservations(runner);
-        json::array out;
-        for (const auto& r : reservations) out.push_back(to_json(r));
-        co_return json_response(http::Status::ok, json::object{{"reservations", std::move(out)}});
-      }});
-
-  add(Verb::get, "/status/{system_name}/userinfo", {[](Call& c) -> asio::awaitable<Response> {
-        auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);
-        // `id` and the accounts query are independent: run them side by side on two channels,
-        // each to its end (no sibling cancellation: a failure of one leaves the other alone).
-        // The accounts come from the scheduler's database; when it is down, userinfo still
-        // answers with what `id` said rather than failing the whole call.
-        auto executor = co_await asio::this_coro::executor;
-        auto accounts_of = [&]() -> asio::awaitable<std::vector<scheduler::Account>> {
-          if (c.cluster->health().is_down(status::ServiceType::scheduler)) co_return std::vector<scheduler::Account>{};
-          co_return co_await c.cluster->accounts(c.identity->username, runner);
-        };
-        auto [order, id_error, info, accounts_error, accounts] =
-            co_await asio::experimental::make_parallel_group(
-                asio::co_spawn(executor, scheduler::userinfo(runner), asio::deferred),
-                asio::co_spawn(executor, accounts_of(), asio::deferred))
-                .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
-        if (id_error) std::rethrow_exception(id_error);
-        if (accounts_error) std::rethrow_exception(accounts_error);
-        co_return json_response(http::Status::ok, to_json(info, accounts));
-      }});
+  add_status_routes(*this);
+  add_compute_routes(*this);
 }
 
 std::string Api::system_entry(const cluster::Cluster& cluster) const {
@@ -216,7 +123,9 @@ Response Api::failure_response(std::exception_ptr error, const http::RequestCont
     // Concurrent backend calls that all failed: the first failure speaks for them.
     return failure_response(many.first_exception(), ctx);
   } catch (const Failure& failure) {
-    if (!failure.detail().empty())
+    if (failure.kind() == ErrorKind::internal)
+      spdlog::error("request {} failed: {} ({})", ctx.request_id, failure.what(), failure.detail());
+    else if (!failure.detail().empty())
       spdlog::info("request {} failed: {} ({})", ctx.request_id, failure.what(), failure.detail());
     return error_response(failure, ctx.user);
   } catch (const std::exception& e) {

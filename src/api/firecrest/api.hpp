@@ -42,6 +42,13 @@ class Api {
   Api(const config::Config& config, const auth::Authenticator& authenticator, cluster::Clusters& clusters,
       observe::Metrics& metrics);
 
+  // Registers a route; during construction only (the add_*_routes functions below).
+  void add(http::Verb verb, std::string pattern, Route route);
+  cluster::Clusters& clusters() { return clusters_; }
+  const config::Config& config() const { return config_; }
+  // One entry of GET /status/systems, kept per health round.
+  std::string system_entry(const cluster::Cluster& cluster) const;
+
   // path: the request path with the API root removed.
   boost::asio::awaitable<http::Response> handle(http::Request& request, http::RequestContext& ctx, std::string_view path,
                                                 std::string_view query);
@@ -50,13 +57,11 @@ class Api {
   http::Response reject(http::Status status, const std::string& message, const http::RequestContext& ctx) const;
 
  private:
-  void add(http::Verb verb, std::string pattern, Route route);
   http::Response finish(http::Response response, const http::RequestContext& ctx) const;
   http::Response failure_response(std::exception_ptr error, const http::RequestContext& ctx) const;
 
   // GET /status/systems changes only when a health round ends: its JSON is kept per cluster,
   // keyed by the health snapshot it was made from.
-  std::string system_entry(const cluster::Cluster& cluster) const;
   struct SystemEntry {
     std::shared_ptr<const status::ClusterHealth> health;
     std::string version;
@@ -71,6 +76,10 @@ class Api {
   observe::Metrics& metrics_;
   http::Router<Route> router_;
 };
+
+// The routes of each part of the API, each in its own file.
+void add_status_routes(Api& api);    // status_routes.cpp
+void add_compute_routes(Api& api);   // compute_routes.cpp
 
 // The value of a query parameter (percent-decoded), or nullopt when absent.
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
