@@ -51,11 +51,13 @@ class Scheduler {
   // failures (the cluster cannot be reached at all) propagate.
   virtual boost::asio::awaitable<Health> ping(core::CommandRunner& runner) = 0;
 
-  // ---- jobs. Job ids are plain alphanumeric words (the API checks them before they get here).
+  // ---- jobs. Aggregates (JobSubmission, JobFilter) are taken by reference, as g++ 12 has
+  // miscompiled aggregates passed by value into coroutines; callers co_await at once.
+  // Job ids are plain alphanumeric words (the API checks them before they get here).
   // Refusals of the scheduler are 4xx Failures with its own words (refusal.hpp).
 
   // Submits the job and returns its id as soon as the scheduler accepted it.
-  virtual boost::asio::awaitable<std::string> submit(core::CommandRunner& runner, JobSubmission job) = 0;
+  virtual boost::asio::awaitable<std::string> submit(core::CommandRunner& runner, const JobSubmission& job) = 0;
 
   struct JobFilter {
     bool all_users = false;              // honoured as far as the scheduler lets the user see
@@ -63,7 +65,7 @@ class Scheduler {
     std::optional<std::string> name;
   };
   // Pending and running jobs and those finished recently (the last day).
-  virtual boost::asio::awaitable<std::vector<Job>> jobs(core::CommandRunner& runner, std::string user, JobFilter filter) = 0;
+  virtual boost::asio::awaitable<std::vector<Job>> jobs(core::CommandRunner& runner, std::string user, const JobFilter& filter) = 0;
   // One job, also while it is pending; nullopt when the scheduler does not know it.
   virtual boost::asio::awaitable<std::optional<Job>> job(core::CommandRunner& runner, std::string job_id) = 0;
   virtual boost::asio::awaitable<JobMetadata> metadata(core::CommandRunner& runner, std::string job_id) = 0;

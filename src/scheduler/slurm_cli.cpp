@@ -154,14 +154,14 @@ boost::asio::awaitable<std::string> SlurmCli::cluster_name(core::CommandRunner& 
   co_return name;
 }
 
-boost::asio::awaitable<std::string> SlurmCli::submit(core::CommandRunner& runner, JobSubmission job) {
+boost::asio::awaitable<std::string> SlurmCli::submit(core::CommandRunner& runner, const JobSubmission& job) {
   auto path = co_await sbatch_path(runner);
   core::Command cmd = sbatch_command(job, path);
   auto result = co_await runner.run(std::move(cmd));
   co_return parse_sbatch_parsable(accepted_output(result, "sbatch"));
 }
 
-boost::asio::awaitable<std::vector<Job>> SlurmCli::jobs(core::CommandRunner& runner, std::string user, JobFilter filter) {
+boost::asio::awaitable<std::vector<Job>> SlurmCli::jobs(core::CommandRunner& runner, std::string user, const JobFilter& filter) {
   std::vector<std::string> squeue = {"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader",
                                      "--format=" + std::string(squeue_job_format)};
   std::vector<std::string> sacct = {"env", "SLURM_TIME_FORMAT=%s", "sacct", "--noheader", "--parsable2",

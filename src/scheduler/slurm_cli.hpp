@@ -32,9 +32,9 @@ class SlurmCli final : public Scheduler {
 
   // `env NAME=value... <sbatch> --parsable ...` with the script on stdin (submission.hpp);
   // sbatch's absolute path is looked up once (`command -v sbatch`).
-  boost::asio::awaitable<std::string> submit(core::CommandRunner& runner, JobSubmission job) override;
+  boost::asio::awaitable<std::string> submit(core::CommandRunner& runner, const JobSubmission& job) override;
   // squeue (pending, running) merged with sacct (finished in the last day; steps as tasks).
-  boost::asio::awaitable<std::vector<Job>> jobs(core::CommandRunner& runner, std::string user, JobFilter filter) override;
+  boost::asio::awaitable<std::vector<Job>> jobs(core::CommandRunner& runner, std::string user, const JobFilter& filter) override;
   boost::asio::awaitable<std::optional<Job>> job(core::CommandRunner& runner, std::string job_id) override;
   // `scontrol --oneliner show job` and `scontrol write batch_script <id> -`.
   boost::asio::awaitable<JobMetadata> metadata(core::CommandRunner& runner, std::string job_id) override;

@@ -9,7 +9,8 @@ import requests
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SITE_JSON = ROOT / "var" / "site" / "site.json"
-PORTICO = ROOT / "build" / "portico"
+# PORTICO_BINARY runs the tests against another build (e.g. a sanitizer build in build-asan/).
+PORTICO = pathlib.Path(os.environ.get("PORTICO_BINARY", ROOT / "build" / "portico"))
 SHARED = ROOT.parent / "shared"
 
 

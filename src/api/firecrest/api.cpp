@@ -6,8 +6,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <boost/url/params_view.hpp>
-#include <boost/url/parse_query.hpp>
 #include <spdlog/spdlog.h>
 
 #include "api/firecrest/errors.hpp"
@@ -24,13 +22,6 @@ using core::Failure;
 using http::Response;
 using http::Verb;
 
-std::optional<std::string> query_param(std::string_view query, std::string_view name) {
-  auto parsed = boost::urls::parse_query(query);
-  if (!parsed) return std::nullopt;
-  for (auto p : boost::urls::params_view(*parsed))
-    if (p.key == name) return std::string(p.value);
-  return std::nullopt;
-}
 
 Api::Api(const config::Config& config, const auth::Authenticator& authenticator, cluster::Clusters& clusters,
          observe::Metrics& metrics)

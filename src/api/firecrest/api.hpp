@@ -16,6 +16,7 @@
 
 #include "auth/authenticator.hpp"
 #include "cluster/cluster.hpp"
+#include "http/query.hpp"
 #include "http/router.hpp"
 #include "http/types.hpp"
 #include "observe/metrics.hpp"
@@ -81,7 +82,6 @@ class Api {
 void add_status_routes(Api& api);    // status_routes.cpp
 void add_compute_routes(Api& api);   // compute_routes.cpp
 
-// The value of a query parameter (percent-decoded), or nullopt when absent.
-std::optional<std::string> query_param(std::string_view query, std::string_view name);
+using http::query_param;
 
 }  // namespace portico::api::firecrest

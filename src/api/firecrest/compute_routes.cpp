@@ -45,7 +45,7 @@ void add_compute_routes(Api& api) {
             auto job = parse_job_submission(c.request.body(), confine, cluster.config().max_script_bytes);
             require_up(cluster, status::ServiceType::scheduler);
             auto runner = cluster.runner(c.identity->username, &c.ctx.backend_calls);
-            auto id = co_await cluster.scheduler().submit(runner, std::move(job));
+            auto id = co_await cluster.scheduler().submit(runner, job);
             co_return json_response(http::Status::created, json::object{{"jobId", id}});
           }});
 
@@ -61,7 +61,7 @@ void add_compute_routes(Api& api) {
                                              "must be one name, without commas or line breaks");
             require_up(*c.cluster, status::ServiceType::scheduler);
             auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);
-            auto jobs = co_await c.cluster->scheduler().jobs(runner, c.identity->username, std::move(filter));
+            auto jobs = co_await c.cluster->scheduler().jobs(runner, c.identity->username, filter);
             json::array out;
             for (const auto& j : jobs) out.push_back(to_json(j));
             co_return json_response(http::Status::ok, json::object{{"jobs", std::move(out)}});
