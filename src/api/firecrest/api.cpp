@@ -28,6 +28,7 @@ Api::Api(const config::Config& config, const auth::Authenticator& authenticator,
     : config_(config), authenticator_(authenticator), clusters_(clusters), metrics_(metrics) {
   add_status_routes(*this);
   add_compute_routes(*this);
+  add_filesystem_routes(*this);
 }
 
 std::string Api::system_entry(const cluster::Cluster& cluster) const {

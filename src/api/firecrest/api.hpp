@@ -81,6 +81,7 @@ class Api {
 // The routes of each part of the API, each in its own file.
 void add_status_routes(Api& api);    // status_routes.cpp
 void add_compute_routes(Api& api);   // compute_routes.cpp
+void add_filesystem_routes(Api& api);  // filesystem_routes.cpp
 
 using http::query_param;
 

@@ -1,0 +1,357 @@
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/firecrest/api.hpp"
+#include "api/firecrest/handler_util.hpp"
+#include "core/command.hpp"
+#include "core/error.hpp"
+#include "filesystem/errors.hpp"
+#include "filesystem/ls_parse.hpp"
+#include "filesystem/paths.hpp"
+#include "filesystem/stat_parse.hpp"
+#include "filesystem/validate.hpp"
+
+// /filesystem/{system}/ops/...: ls, stat, checksum, head, tail, view, file, mkdir, symlink,
+// chmod, chown, rm. Every path is confined before any command runs; every command is an argv
+// run as the caller under LC_ALL=C (filesystem/errors.cpp matches English messages), with "--"
+// before path operands.
+namespace portico::api::firecrest {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using http::Response;
+using http::Verb;
+
+namespace {
+
+// The most `view` returns at once: the client switches to the transfer API at 1 MiB.
+constexpr std::int64_t max_view_bytes = 1024 * 1024;
+
+std::vector<std::string> with_c_locale(std::initializer_list<std::string> argv) {
+  std::vector<std::string> out{"env", "LC_ALL=C"};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+// JSON strings must be UTF-8, and file names and contents need not be: each byte sequence that is
+// not well-formed UTF-8 becomes U+FFFD (as Python's errors="replace" does), so the reply stays
+// valid JSON. Valid UTF-8 passes through unchanged.
+std::string valid_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  while (i < in.size()) {
+    auto b = static_cast<unsigned char>(in[i]);
+    std::size_t len = 0;
+    unsigned lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (b < 0x80) len = 1;
+    else if (b >= 0xC2 && b <= 0xDF) len = 2;
+    else if (b >= 0xE0 && b <= 0xEF) {
+      len = 3;
+      if (b == 0xE0) lo = 0xA0;
+      if (b == 0xED) hi = 0x9F;  // no surrogates
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      len = 4;
+      if (b == 0xF0) lo = 0x90;
+      if (b == 0xF4) hi = 0x8F;
+    }
+    bool ok = len != 0 && i + len <= in.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      auto cb = static_cast<unsigned char>(in[i + k]);
+      ok = k == 1 ? (cb >= lo && cb <= hi) : (cb >= 0x80 && cb <= 0xBF);
+    }
+    if (ok) {
+      out.append(in.substr(i, len));
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+  return out;
+}
+
+bool truthy(const std::optional<std::string>& v) { return v && (*v == "true" || *v == "True" || *v == "1"); }
+
+// The first of `names` present in the query: its name and value.
+std::optional<std::pair<std::string, std::string>> query_any(const Call& c, std::initializer_list<const char*> names) {
+  for (const char* name : names)
+    if (auto v = query_param(c.query, name)) return std::make_pair(std::string(name), std::move(*v));
+  return std::nullopt;
+}
+
+bool query_flag(const Call& c, std::initializer_list<const char*> names) {
+  auto v = query_any(c, names);
+  return v && truthy(v->second);
+}
+
+// The confined path of the query's `path` parameter (required).
+std::string query_path(const Call& c) {
+  auto v = query_any(c, {"path"});
+  if (!v) throw core::validation_error("query", "path", "is required");
+  return filesystem::confine(v->second, c.cluster->config().file_systems, "query", v->first);
+}
+
+json::object parse_body(const Call& c) {
+  boost::system::error_code ec;
+  auto body = json::parse(c.request.body(), ec);
+  if (ec || !body.is_object()) throw core::validation_error("body", "body", "must be a JSON object");
+  return std::move(body.as_object());
+}
+
+// The first of `names` present (and not null) in the body, as a string.
+std::optional<std::pair<std::string, std::string>> body_string(const json::object& body,
+                                                               std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    const json::value* v = body.if_contains(name);
+    if (!v || v->is_null()) continue;
+    if (!v->is_string()) throw core::validation_error("body", name, "must be a string");
+    return std::make_pair(std::string(name), std::string(v->get_string()));
+  }
+  return std::nullopt;
+}
+
+bool body_flag(const json::object& body, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    const json::value* v = body.if_contains(name);
+    if (!v || v->is_null()) continue;
+    if (v->is_bool()) return v->get_bool();
+    if (v->is_string()) return v->get_string() == "true" || v->get_string() == "True" || v->get_string() == "1";
+    throw core::validation_error("body", name, "must be a boolean");
+  }
+  return false;
+}
+
+// The confined path of a body field given under one of `names` (required; first name reported).
+std::string body_path(const Call& c, const json::object& body, std::initializer_list<const char*> names) {
+  auto v = body_string(body, names);
+  if (!v) throw core::validation_error("body", *names.begin(), "is required");
+  return filesystem::confine(v->second, c.cluster->config().file_systems, "body", v->first);
+}
+
+std::string body_source_path(const Call& c, const json::object& body) {
+  return body_path(c, body, {"sourcePath", "source_path", "path"});
+}
+
+json::value entry_json(const filesystem::LsEntry& e) {
+  json::object o;
+  o["name"] = valid_utf8(e.name);
+  o["type"] = std::string(1, e.type);
+  if (e.link_target)
+    o["linkTarget"] = valid_utf8(*e.link_target);
+  else
+    o["linkTarget"] = nullptr;
+  o["user"] = valid_utf8(e.user);
+  o["group"] = valid_utf8(e.group);
+  o["permissions"] = e.permissions;
+  o["lastModified"] = e.last_modified;
+  o["size"] = e.size;
+  return o;
+}
+
+// Runs argv as the caller; returns stdout, or throws the failure its outcome means.
+// errors_on_stdout: the tool reports its failures on stdout (file -E), so they are read there.
+asio::awaitable<std::string> run_checked(Call& c, std::vector<std::string> argv, std::string_view what,
+                                         bool errors_on_stdout = false) {
+  require_up(*c.cluster, status::ServiceType::ssh);
+  auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);
+  core::Command cmd;
+  cmd.argv = std::move(argv);
+  auto result = co_await runner.run(std::move(cmd));
+  if (errors_on_stdout && !result.ok() && result.err.empty()) result.err = result.out;
+  std::string out = filesystem::successful_output(result, what);
+  co_return out;
+}
+
+// The ls entry of `path` itself (ls -ld), for the replies of mkdir, symlink, chmod and chown.
+asio::awaitable<json::value> entry_of(Call& c, const std::string& path) {
+  auto argv = filesystem::ls_command(path, filesystem::LsOptions{});
+  auto dashdash = std::find(argv.begin(), argv.end(), std::string("--"));
+  argv.insert(dashdash, "-d");
+  auto out = co_await run_checked(c, std::move(argv), "ls");
+  auto entries = filesystem::parse_ls(out);
+  if (entries.size() != 1) throw core::Failure(core::ErrorKind::internal, "unexpected ls output for one path");
+  co_return entry_json(entries.front());
+}
+
+}  // namespace
+
+void add_filesystem_routes(Api& api) {
+  api.add(Verb::get, "/filesystem/{system_name}/ops/ls", {[](Call& c) -> asio::awaitable<Response> {
+            auto path = query_path(c);
+            filesystem::LsOptions options;
+            options.show_hidden = query_flag(c, {"showHidden", "show_hidden"});
+            options.numeric_ids = query_flag(c, {"numericUid", "numeric_uid"});
+            options.recursive = query_flag(c, {"recursive"});
+            options.dereference = query_flag(c, {"dereference"});
+            auto argv = filesystem::ls_command(path, options);
+            auto out = co_await run_checked(c, std::move(argv), "ls");
+            auto entries = filesystem::parse_ls(out);
+            json::array list;
+            for (const auto& e : entries) {
+              auto j = entry_json(e);
+              if (!e.directory.empty()) j.as_object()["name"] = valid_utf8(filesystem::child_path(e.directory, e.name));
+              list.push_back(std::move(j));
+            }
+            co_return json_response(http::Status::ok, json::object{{"output", std::move(list)}});
+          }});
+
+  api.add(Verb::get, "/filesystem/{system_name}/ops/stat", {[](Call& c) -> asio::awaitable<Response> {
+            auto path = query_path(c);
+            bool dereference = query_flag(c, {"dereference"});
+            auto argv = filesystem::stat_command(path, dereference);
+            auto out = co_await run_checked(c, std::move(argv), "stat");
+            auto s = filesystem::parse_stat(out);
+            json::object o;
+            o["mode"] = s.mode;
+            o["ino"] = s.ino;
+            o["dev"] = s.dev;
+            o["nlink"] = s.nlink;
+            o["uid"] = s.uid;
+            o["gid"] = s.gid;
+            o["size"] = s.size;
+            o["atime"] = s.atime;
+            o["mtime"] = s.mtime;
+            o["ctime"] = s.ctime;
+            co_return json_response(http::Status::ok, json::object{{"output", std::move(o)}});
+          }});
+
+  api.add(Verb::get, "/filesystem/{system_name}/ops/checksum", {[](Call& c) -> asio::awaitable<Response> {
+            auto path = query_path(c);
+            auto argv = with_c_locale({"sha256sum", "--", path});
+            auto out = co_await run_checked(c, std::move(argv), "sha256sum");
+            // "<hash>  <name>", or "\<hash>  <escaped name>" when the name needs escaping.
+            std::string_view text = out;
+            if (!text.empty() && text.front() == '\\') text.remove_prefix(1);
+            auto hash = std::string(text.substr(0, text.find(' ')));
+            bool ok = hash.size() == 64 && std::all_of(hash.begin(), hash.end(), [](unsigned char ch) {
+                        return std::isxdigit(ch) != 0;
+                      });
+            if (!ok) throw core::Failure(core::ErrorKind::internal, "unexpected sha256sum output");
+            co_return json_response(http::Status::ok,
+                                    json::object{{"output", json::object{{"algorithm", "SHA256"}, {"checksum", hash}}}});
+          }});
+
+  for (bool head : {true, false}) {
+    std::string pattern = head ? "/filesystem/{system_name}/ops/head" : "/filesystem/{system_name}/ops/tail";
+    api.add(Verb::get, pattern, {[head](Call& c) -> asio::awaitable<Response> {
+              auto path = query_path(c);
+              auto bytes = query_param(c.query, "bytes");
+              auto lines = query_param(c.query, "lines");
+              std::optional<std::string_view> bytes_v, lines_v;
+              if (bytes && !bytes->empty()) bytes_v = *bytes;
+              if (lines && !lines->empty()) lines_v = *lines;
+              auto count = filesystem::parse_head_tail(bytes_v, lines_v, "query", "bytes", "lines");
+              bool skip = head ? query_flag(c, {"skipTrailing", "skip_trailing"})
+                               : query_flag(c, {"skipHeading", "skip_heading"});
+              bool in_bytes = count.unit == filesystem::HeadTailCount::Unit::bytes;
+              std::string n = std::to_string(count.count);
+              // head -n -N: all but the last N; tail -n +N: from the Nth on.
+              std::string amount = head ? (skip ? "-" + n : n) : (skip ? "+" + n : n);
+              auto argv = with_c_locale({head ? "head" : "tail", in_bytes ? "-c" : "-n", amount, "--", path});
+              auto out = co_await run_checked(c, std::move(argv), head ? "head" : "tail");
+              std::int64_t start = 0, end = 0;
+              if (head) {
+                start = 0;
+                end = skip ? -count.count : count.count;
+              } else {
+                start = skip ? count.count : -count.count;
+                end = -1;
+              }
+              json::object content{{"content", valid_utf8(out)},
+                                   {"contentType", in_bytes ? "bytes" : "lines"},
+                                   {"startPosition", start},
+                                   {"endPosition", end}};
+              co_return json_response(http::Status::ok, json::object{{"output", std::move(content)}});
+            }});
+  }
+
+  api.add(Verb::get, "/filesystem/{system_name}/ops/view", {[](Call& c) -> asio::awaitable<Response> {
+            auto path = query_path(c);
+            auto offset = query_param(c.query, "offset");
+            auto size = query_param(c.query, "size");
+            std::optional<std::string_view> offset_v, size_v;
+            if (offset && !offset->empty()) offset_v = *offset;
+            if (size && !size->empty()) size_v = *size;
+            auto range = filesystem::parse_view_range(offset_v, size_v, max_view_bytes, "query", "offset", "size");
+            // dd reads exactly [offset, offset + size) in bytes; "if=" + an absolute path is one word.
+            auto argv = with_c_locale({"dd", "if=" + path, "iflag=skip_bytes,count_bytes,fullblock", "bs=65536",
+                                       "skip=" + std::to_string(range.offset), "count=" + std::to_string(range.size),
+                                       "status=none"});
+            auto out = co_await run_checked(c, std::move(argv), "dd");
+            co_return json_response(http::Status::ok, json::object{{"output", valid_utf8(out)}});
+          }});
+
+  api.add(Verb::get, "/filesystem/{system_name}/ops/file", {[](Call& c) -> asio::awaitable<Response> {
+            auto path = query_path(c);
+            // -E: a missing or unreadable file is an error (exit status), not a "cannot open" answer.
+            auto argv = with_c_locale({"file", "-E", "-b", "--", path});
+            auto out = co_await run_checked(c, std::move(argv), "file", true);
+            while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+            co_return json_response(http::Status::ok, json::object{{"output", valid_utf8(out)}});
+          }});
+
+  api.add(Verb::post, "/filesystem/{system_name}/ops/mkdir", {[](Call& c) -> asio::awaitable<Response> {
+            auto body = parse_body(c);
+            auto path = body_source_path(c, body);
+            bool parent = body_flag(body, {"parent", "p"});
+            auto argv = parent ? with_c_locale({"mkdir", "-p", "--", path}) : with_c_locale({"mkdir", "--", path});
+            co_await run_checked(c, std::move(argv), "mkdir");
+            auto entry = co_await entry_of(c, path);
+            co_return json_response(http::Status::created, json::object{{"output", std::move(entry)}});
+          }});
+
+  api.add(Verb::post, "/filesystem/{system_name}/ops/symlink", {[](Call& c) -> asio::awaitable<Response> {
+            auto body = parse_body(c);
+            auto target = body_source_path(c, body);
+            auto link = body_path(c, body, {"linkPath", "link_path"});
+            auto argv = with_c_locale({"ln", "-s", "--", target, link});
+            co_await run_checked(c, std::move(argv), "ln");
+            auto entry = co_await entry_of(c, link);
+            co_return json_response(http::Status::created, json::object{{"output", std::move(entry)}});
+          }});
+
+  api.add(Verb::put, "/filesystem/{system_name}/ops/chmod", {[](Call& c) -> asio::awaitable<Response> {
+            auto body = parse_body(c);
+            auto path = body_source_path(c, body);
+            auto mode_field = body_string(body, {"mode"});
+            if (!mode_field) throw core::validation_error("body", "mode", "is required");
+            auto mode = filesystem::validate_chmod_mode(mode_field->second, "body", "mode");
+            auto argv = with_c_locale({"chmod", "--", mode, path});
+            co_await run_checked(c, std::move(argv), "chmod");
+            auto entry = co_await entry_of(c, path);
+            co_return json_response(http::Status::ok, json::object{{"output", std::move(entry)}});
+          }});
+
+  api.add(Verb::put, "/filesystem/{system_name}/ops/chown", {[](Call& c) -> asio::awaitable<Response> {
+            auto body = parse_body(c);
+            auto path = body_source_path(c, body);
+            auto owner = body_string(body, {"owner"});
+            auto group = body_string(body, {"group"});
+            auto spec = filesystem::chown_spec(owner ? owner->second : "", group ? group->second : "", "body", "owner",
+                                               "group");
+            auto argv = with_c_locale({"chown", "--", spec, path});
+            co_await run_checked(c, std::move(argv), "chown");
+            auto entry = co_await entry_of(c, path);
+            co_return json_response(http::Status::ok, json::object{{"output", std::move(entry)}});
+          }});
+
+  api.add(Verb::delete_, "/filesystem/{system_name}/ops/rm", {[](Call& c) -> asio::awaitable<Response> {
+            auto path = query_path(c);
+            for (const auto& fs : c.cluster->config().file_systems)
+              if (filesystem::confine(fs.path, c.cluster->config().file_systems, "query", "path") == path)
+                throw core::validation_error("query", "path", "cannot remove a file system's root");
+            auto argv = with_c_locale({"rm", "-r", "--interactive=never", "--", path});
+            co_await run_checked(c, std::move(argv), "rm");
+            co_return empty_response(http::Status::no_content);
+          }});
+}
+
+}  // namespace portico::api::firecrest
