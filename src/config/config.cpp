@@ -235,6 +235,9 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
     else if (type == "slurm_rest") cluster.scheduler.type = SchedulerType::slurm_rest;
     else if (type == "pbs") cluster.scheduler.type = SchedulerType::pbs;
     else s.error("type", "expected slurm, slurm_rest or pbs, got \"" + type + "\"");
+    // Refused rather than silently served by the Slurm CLI backend until they exist.
+    if (type == "slurm_rest" || type == "pbs")
+      s.error("type", "\"" + type + "\" is not available in this version of Portico yet; use slurm (the Slurm CLI over SSH)");
     s.string("api_url", cluster.scheduler.api_url);
     s.string("api_version", cluster.scheduler.api_version);
     s.path("jwt_key_file", cluster.scheduler.jwt_key_file, base_dir);

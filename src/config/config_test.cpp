@@ -131,3 +131,13 @@ TEST(Sizes, ParsesUnits) {
   EXPECT_FALSE(parse_size("99999999999999999999"));
   EXPECT_FALSE(parse_size("20000000TiB"));
 }
+
+TEST(Config, SchedulerBackendsNotYetAvailableAreRefusedNotSubstituted) {
+  for (const char* type : {"slurm_rest", "pbs"}) {
+    std::string text = kMinimal;
+    text.replace(text.find("    file_systems:"), 0,
+                 std::string("    scheduler: {type: ") + type + ", api_url: http://x, jwt_key_file: /k}\n");
+    auto r = parse_config(text);
+    EXPECT_TRUE(has_error(r, "clusters[0].scheduler.type", "not available")) << type << dump(r);
+  }
+}
