@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""Compute benchmarks (issue: compute), each next to raw OpenSSH doing the same work over an open
+ControlMaster connection in the same run:
+  1. sustained job submissions per second at the same concurrency;
+  2. listing jobs (squeue + sacct) with at least 1,000 jobs in accounting.
+usage: site/site up && /usr/bin/python3 bench/compute.py [SECONDS] [CONCURRENCY]
+Prints a Markdown report; docs/benchmarks.md keeps the latest one. Cancels the jobs it made."""
+import concurrent.futures
+import json
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "functional"))
+from gateway import Gateway  # noqa: E402  (the same launcher the functional tests use)
+
+SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+CONCURRENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+SITE = json.loads((ROOT / "var" / "site" / "site.json").read_text())
+SQUEUE_FORMAT = "%i\x1f%T\x1f%r\x1f%a\x1f%D\x1f%P\x1f%Q\x1f%u\x1f%g\x1f%N\x1f%S\x1f%e\x1f%M\x1f%l\x1f%Z\x1f%j"
+SACCT_FORMAT = ("JobID,State,Reason,ExitCode,ElapsedRaw,Start,End,Suspended,TimelimitRaw,Account,NNodes,Cluster,"
+                "Group,NodeList,Partition,Priority,UID,User,WorkDir,JobName")
+
+
+def token(user):
+    u = SITE["users"][user]
+    return requests.post(SITE["oidc"]["token_url"], data={"grant_type": "client_credentials", "client_id": u["client_id"],
+                                                          "client_secret": u["client_secret"]}, timeout=10).json()["access_token"]
+
+
+class RawSsh:
+    def __init__(self, work):
+        self.work = pathlib.Path(work)
+        key = self.work / "key"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        subprocess.run(["ssh-keygen", "-q", "-s", SITE["ssh"]["ca_key"], "-I", "bench", "-n", "alice", "-V", "+1h",
+                        str(key) + ".pub"], check=True)
+        host = pathlib.Path(SITE["ssh"]["host_public_key"]).read_text().split()
+        (self.work / "known_hosts").write_text(f"[127.0.0.1]:{SITE['ssh']['port']} {host[0]} {host[1]}\n")
+        self.base = ["ssh", "-p", str(SITE["ssh"]["port"]), "-i", str(key), "-o", "IdentitiesOnly=yes",
+                     "-o", f"UserKnownHostsFile={self.work / 'known_hosts'}", "-o", "BatchMode=yes",
+                     "-o", f"ControlPath={self.work / 'ctl'}"]
+        subprocess.run(self.base + ["-o", "ControlMaster=yes", "-o", "ControlPersist=600", "-fN", "alice@127.0.0.1"], check=True)
+
+    def run(self, command):
+        return subprocess.run(self.base + ["alice@127.0.0.1", command], capture_output=True, text=True)
+
+    def close(self):
+        subprocess.run(self.base + ["-O", "exit", "alice@127.0.0.1"], capture_output=True)
+
+
+def sustained(fn):
+    """Calls fn() from CONCURRENCY threads for SECONDS; returns successes per second."""
+    end = time.monotonic() + SECONDS
+
+    def loop():
+        n = 0
+        while time.monotonic() < end:
+            n += 1 if fn() else 0
+        return n
+
+    with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
+        total = sum(pool.map(lambda _: loop(), range(CONCURRENCY)))
+    return total / SECONDS
+
+
+def main():
+    with tempfile.TemporaryDirectory() as work:
+        gw = Gateway(pathlib.Path(work)).start()
+        raw = RawSsh(work)
+        session_local = __import__("threading").local()
+        headers = {"Authorization": f"Bearer {token('alice')}"}
+        body = {"job": {"workingDirectory": SITE["users"]["alice"]["scratch"], "account": "climate",
+                        "script": "#!/bin/bash\ntrue\n", "standardOutput": "/dev/null"}}
+
+        def portico_submit():
+            s = getattr(session_local, "s", None) or requests.Session()
+            session_local.s = s
+            return s.post(gw.url + "/compute/hpc/jobs", json=body, headers=headers, timeout=60).status_code == 201
+
+        def raw_submit():
+            r = raw.run(f"cd {SITE['users']['alice']['scratch']} && sbatch --parsable --account=climate --output=/dev/null --wrap=true")
+            return r.returncode == 0
+
+        try:
+            raw_rate = sustained(raw_submit)
+            portico_rate = sustained(portico_submit)
+            # Enough jobs in accounting for the listing measure.
+            have = int(raw.run("sacct -n -X --starttime=now-1days --format=JobID | wc -l").stdout.strip() or 0)
+            for _ in range(max(0, 1000 - have)):
+                raw.run("sbatch --parsable --account=climate --output=/dev/null --wrap=true")
+            count = int(raw.run("sacct -n -X --starttime=now-1days --format=JobID | wc -l").stdout.strip())
+
+            def timed(fn, n=7):
+                samples = []
+                for _ in range(n):
+                    t = time.perf_counter()
+                    fn()
+                    samples.append(time.perf_counter() - t)
+                return statistics.median(samples)
+
+            listing = (f"env SLURM_TIME_FORMAT=%s squeue --noheader --format=$'{SQUEUE_FORMAT.replace(chr(31), chr(92) + 'x1f')}' --user=alice >/dev/null; "
+                       f"env SLURM_TIME_FORMAT=%s sacct --noheader --parsable2 --delimiter=$'\\x1f' --format={SACCT_FORMAT} "
+                       f"--starttime=now-1days --user=alice >/dev/null")
+            raw_list = timed(lambda: raw.run(listing))
+            portico_list = timed(lambda: requests.get(gw.url + "/compute/hpc/jobs", headers=headers, timeout=120).raise_for_status())
+            listed = len(requests.get(gw.url + "/compute/hpc/jobs", headers=headers, timeout=120).json()["jobs"])
+        finally:
+            subprocess.run(["scancel", "--user=alice", "--state=PENDING"], capture_output=True)
+            raw.close()
+            gw.stop()
+
+    print(f"## Compute: {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}, {SECONDS}s per run, {CONCURRENCY} concurrent clients\n")
+    print("| measure | portico | raw OpenSSH (ControlMaster) | ratio |")
+    print("|---|---|---|---|")
+    print(f"| job submissions per second | {portico_rate:.1f} | {raw_rate:.1f} | {portico_rate / raw_rate:.2f}x |")
+    print(f"| list jobs ({listed} jobs returned, {count} in accounting) | {portico_list * 1000:.0f} ms | "
+          f"{raw_list * 1000:.0f} ms | {portico_list / raw_list:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
