@@ -20,19 +20,6 @@ using std::chrono::seconds;
 
 namespace {
 
-const TestKey& rsa() {
-  static const TestKey key = make_key("RS256", "rsa-1");
-  return key;
-}
-const TestKey& ec() {
-  static const TestKey key = make_key("ES256", "ec-1");
-  return key;
-}
-const TestKey& ed() {
-  static const TestKey key = make_key("EdDSA", "ed-1");
-  return key;
-}
-
 // Keys from memory; a refresh swaps in `next` and is counted.
 class FakeKeys : public KeySource {
  public:

@@ -11,19 +11,6 @@ namespace json = boost::json;
 
 namespace {
 
-const TestKey& rsa() {
-  static const TestKey key = make_key("RS256", "rsa-1");
-  return key;
-}
-const TestKey& ec() {
-  static const TestKey key = make_key("ES256", "ec-1");
-  return key;
-}
-const TestKey& ed() {
-  static const TestKey key = make_key("EdDSA", "ed-1");
-  return key;
-}
-
 }  // namespace
 
 TEST(Jwk, ParsesRsaEcAndEd25519KeysWithTheirFields) {

@@ -23,11 +23,8 @@ using std::chrono::milliseconds;
 
 namespace {
 
-const TestKey& rsa() {
-  static const TestKey key = make_key("RS256", "rsa-1");
-  return key;
-}
-const TestKey& ec() {
+// A second key the provider rotates to (its kid differs from that of the shared ec() key).
+const TestKey& ec2() {
   static const TestKey key = make_key("ES256", "ec-2");
   return key;
 }
@@ -150,7 +147,7 @@ TEST_F(JwksCacheTest, RefusesADiscoveryDocumentOfAnotherIssuer) {
 TEST_F(JwksCacheTest, UnknownKidTriggersOneRefresh) {
   auto cache = make_cache({.unknown_key_interval = milliseconds(0)});
   ASSERT_TRUE(run(ioc, cache->refresh()));
-  provider.set_jwks(jwks({public_jwk(ec()), public_jwk(rsa())}));  // rotation: new key first
+  provider.set_jwks(jwks({public_jwk(ec2()), public_jwk(rsa())}));  // rotation: new key first
   auto keys = run(ioc, cache->refresh_for_unknown_key());
   EXPECT_TRUE(has_kid(*keys, "ec-2"));
   EXPECT_TRUE(has_kid(*cache->keys(), "ec-2"));
@@ -161,7 +158,7 @@ TEST_F(JwksCacheTest, UnknownKidRefreshesAreRateLimited) {
   auto cache = make_cache();  // default: one unknown-kid fetch per 10 s
   auto first = run(ioc, cache->refresh_for_unknown_key());  // nothing cached: fetches
   EXPECT_TRUE(has_kid(*first, "rsa-1"));
-  provider.set_jwks(jwks({public_jwk(ec()), public_jwk(rsa())}));
+  provider.set_jwks(jwks({public_jwk(ec2()), public_jwk(rsa())}));
   for (int i = 0; i < 5; ++i) {
     auto keys = run(ioc, cache->refresh_for_unknown_key());
     EXPECT_FALSE(has_kid(*keys, "ec-2"));
@@ -232,7 +229,7 @@ TEST_F(JwksCacheTest, StartFetchesRetriesAndRefreshesPeriodically) {
     co_await timer.async_wait(asio::use_awaitable);
     provider.set_jwks(jwks({public_jwk(rsa())}));  // the provider recovers: the retry picks it up
     bool first = co_await wait_for("rsa-1");
-    provider.set_jwks(jwks({public_jwk(ec())}));   // rotation: the periodic refresh picks it up
+    provider.set_jwks(jwks({public_jwk(ec2())}));   // rotation: the periodic refresh picks it up
     bool second = co_await wait_for("ec-2");
     cache->stop();
     co_return std::pair{first, second};

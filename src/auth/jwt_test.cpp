@@ -10,19 +10,6 @@ using std::chrono::seconds;
 
 namespace {
 
-const TestKey& rsa() {
-  static const TestKey key = make_key("RS256", "rsa-1");
-  return key;
-}
-const TestKey& ec() {
-  static const TestKey key = make_key("ES256", "ec-1");
-  return key;
-}
-const TestKey& ed() {
-  static const TestKey key = make_key("EdDSA", "ed-1");
-  return key;
-}
-
 class Jwt : public ::testing::Test {
  protected:
   const std::chrono::system_clock::time_point now{seconds(1'700'000'000)};

@@ -43,6 +43,20 @@ inline TestKey make_key(std::string alg, std::string kid, int rsa_bits = 2048) {
   return {std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free), std::move(kid), std::move(alg)};
 }
 
+// The test suites' usual keys, made once per test binary (RSA key generation is slow).
+inline const TestKey& rsa() {
+  static const TestKey key = make_key("RS256", "rsa-1");
+  return key;
+}
+inline const TestKey& ec() {
+  static const TestKey key = make_key("ES256", "ec-1");
+  return key;
+}
+inline const TestKey& ed() {
+  static const TestKey key = make_key("EdDSA", "ed-1");
+  return key;
+}
+
 inline std::string bn_param(EVP_PKEY* key, const char* name) {
   BIGNUM* bn = nullptr;
   check(EVP_PKEY_get_bn_param(key, name, &bn) == 1, name);
