@@ -2,21 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "core/error.hpp"
+#include "scheduler/golden.hpp"
 
 using namespace portico::scheduler;
+using portico::scheduler::testing::golden;
 
 namespace {
-
-std::string pbs_golden(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_SOURCE_DIR) + "/src/scheduler/testdata/pbs/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const Job& find(const std::vector<Job>& jobs, const std::string& id) {
   for (const auto& j : jobs)
@@ -27,7 +19,7 @@ const Job& find(const std::vector<Job>& jobs, const std::string& id) {
 }  // namespace
 
 TEST(PbsQstat, FinishedJobWithItsExitCodeTimesAndPaths) {
-  auto jobs = parse_qstat_jobs(pbs_golden("qstat_f_F_json.txt"));
+  auto jobs = parse_qstat_jobs(golden("pbs/qstat_f_F_json.txt"));
   ASSERT_EQ(jobs.size(), 4u);
   const auto& j = find(jobs, "1001");
   EXPECT_EQ(j.name, "hello");
@@ -49,7 +41,7 @@ TEST(PbsQstat, FinishedJobWithItsExitCodeTimesAndPaths) {
 }
 
 TEST(PbsQstat, RunningQueuedAndSignalledJobs) {
-  auto jobs = parse_qstat_jobs(pbs_golden("qstat_f_F_json.txt"));
+  auto jobs = parse_qstat_jobs(golden("pbs/qstat_f_F_json.txt"));
   const auto& running = find(jobs, "1002");
   EXPECT_EQ(running.name, "long run");
   EXPECT_EQ(running.status.state, "RUNNING");
@@ -73,7 +65,7 @@ TEST(PbsQstat, RunningQueuedAndSignalledJobs) {
 }
 
 TEST(PbsQstat, MetadataStripsTheHost) {
-  auto meta = parse_qstat_metadata(pbs_golden("qstat_f_F_json.txt"));
+  auto meta = parse_qstat_metadata(golden("pbs/qstat_f_F_json.txt"));
   ASSERT_EQ(meta.size(), 4u);
   EXPECT_EQ(meta[0].job_id, "1001");
   EXPECT_EQ(meta[0].standard_output, "/home/alice/hello.o1001");

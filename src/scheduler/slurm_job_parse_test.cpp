@@ -14,23 +14,12 @@ using namespace portico::scheduler;
 using portico::core::ErrorKind;
 using portico::core::Failure;
 using portico::scheduler::testing::golden;
+using portico::scheduler::testing::internal_failure;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 namespace {
-
-template <class F>
-std::string internal_failure(F&& f) {
-  try {
-    f();
-  } catch (const Failure& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::internal);
-    return e.what();
-  }
-  ADD_FAILURE() << "no Failure thrown";
-  return {};
-}
 
 const Job& find_job(const std::vector<Job>& jobs, std::string_view id) {
   for (const auto& job : jobs) {

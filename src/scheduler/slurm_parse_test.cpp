@@ -10,24 +10,12 @@ using namespace portico::scheduler;
 using portico::core::ErrorKind;
 using portico::core::Failure;
 using portico::scheduler::testing::golden;
+using portico::scheduler::testing::internal_failure;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 namespace {
-
-// Runs f, which must throw Failure(internal); returns its message.
-template <class F>
-std::string internal_failure(F&& f) {
-  try {
-    f();
-  } catch (const Failure& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::internal);
-    return e.what();
-  }
-  ADD_FAILURE() << "no Failure thrown";
-  return {};
-}
 
 std::string value(const std::vector<ScontrolField>& fields, std::string_view key) {
   const std::string* v = scontrol_value(fields, key);

@@ -19,33 +19,15 @@ namespace {
 using portico::ssh::testing::Output;
 using portico::ssh::testing::run;
 using portico::ssh::testing::TempDir;
+using portico::ssh::testing::pub_blob;
+using portico::ssh::testing::slurp;
+using portico::ssh::testing::ssh_keygen_fingerprint;
 
 std::string keygen(const TempDir& dir, const std::string& name, const std::string& type) {
   std::string path = dir / name;
   auto r = run("ssh-keygen -q -N '' " + type + " -C " + name + " -f " + path);
   if (r.status != 0) throw std::runtime_error("ssh-keygen failed: " + r.text);
   return path;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string pub_blob(const std::string& pub_path) {
-  std::istringstream in(slurp(pub_path));
-  std::string type, b64;
-  in >> type >> b64;
-  return wire::base64_decode(b64);
-}
-
-std::string fingerprint_of(const std::string& pub_path) {
-  std::istringstream in(run("ssh-keygen -l -f " + pub_path).text);
-  std::string bits, fp;
-  in >> bits >> fp;
-  return fp;
 }
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text << "\n"; }
@@ -106,8 +88,8 @@ TEST(Certificate, SshKeygenReadsOursWithTheRightFields) {
   ASSERT_EQ(r.status, 0) << r.text;
   const auto& out = r.text;
   EXPECT_NE(out.find("Type: ssh-ed25519-cert-v01@openssh.com user certificate"), std::string::npos) << out;
-  EXPECT_NE(out.find("Public key: ED25519-CERT " + fingerprint_of(user + ".pub")), std::string::npos) << out;
-  EXPECT_NE(out.find("Signing CA: ED25519 " + fingerprint_of(ca + ".pub")), std::string::npos) << out;
+  EXPECT_NE(out.find("Public key: ED25519-CERT " + ssh_keygen_fingerprint(user + ".pub")), std::string::npos) << out;
+  EXPECT_NE(out.find("Signing CA: ED25519 " + ssh_keygen_fingerprint(ca + ".pub")), std::string::npos) << out;
   EXPECT_NE(out.find("Key ID: \"portico:alice:7\""), std::string::npos) << out;
   EXPECT_NE(out.find("Serial: 7"), std::string::npos) << out;
   EXPECT_NE(out.find("Valid: from 2030-01-01T00:00:00 to 2030-01-01T00:05:00"), std::string::npos) << out;
@@ -135,7 +117,7 @@ TEST(Certificate, EcdsaCaAndEcdsaUserKey) {
   ASSERT_EQ(r.status, 0) << r.text;
   EXPECT_NE(r.text.find("Type: ecdsa-sha2-nistp256-cert-v01@openssh.com user certificate"), std::string::npos)
       << r.text;
-  EXPECT_NE(r.text.find("Signing CA: ECDSA " + fingerprint_of(ca + ".pub") + " (using ecdsa-sha2-nistp256)"),
+  EXPECT_NE(r.text.find("Signing CA: ECDSA " + ssh_keygen_fingerprint(ca + ".pub") + " (using ecdsa-sha2-nistp256)"),
             std::string::npos)
       << r.text;
 }

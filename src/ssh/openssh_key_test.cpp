@@ -20,34 +20,15 @@ namespace {
 using portico::ssh::testing::Output;
 using portico::ssh::testing::run;
 using portico::ssh::testing::TempDir;
+using portico::ssh::testing::pub_blob;
+using portico::ssh::testing::slurp;
+using portico::ssh::testing::ssh_keygen_fingerprint;
 
 std::string keygen(const TempDir& dir, const std::string& name, const std::string& args) {
   std::string path = dir / name;
   auto r = run("ssh-keygen -q " + args + " -C test-comment -f " + path);
   if (r.status != 0) throw std::runtime_error("ssh-keygen failed: " + r.text);
   return path;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The base64-decoded second field of a .pub file.
-std::string pub_blob(const std::string& pub_path) {
-  std::istringstream in(slurp(pub_path));
-  std::string type, b64;
-  in >> type >> b64;
-  return wire::base64_decode(b64);
-}
-
-std::string ssh_keygen_fingerprint(const std::string& pub_path) {
-  std::istringstream in(run("ssh-keygen -l -f " + pub_path).text);
-  std::string bits, fp;
-  in >> bits >> fp;
-  return fp;
 }
 
 template <class F>

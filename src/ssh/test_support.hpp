@@ -7,9 +7,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+
+#include "ssh/openssh_key.hpp"
 
 namespace portico::ssh::testing {
 
@@ -44,6 +48,29 @@ inline Output run(const std::string& command) {
   int status = pclose(p);
   out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The base64-decoded second field of a .pub file.
+inline std::string pub_blob(const std::string& pub_path) {
+  std::istringstream in(slurp(pub_path));
+  std::string type, b64;
+  in >> type >> b64;
+  return wire::base64_decode(b64);
+}
+
+// The SHA256 fingerprint `ssh-keygen -l` prints for a public key file.
+inline std::string ssh_keygen_fingerprint(const std::string& pub_path) {
+  std::istringstream in(run("ssh-keygen -l -f " + pub_path).text);
+  std::string bits, fp;
+  in >> bits >> fp;
+  return fp;
 }
 
 }  // namespace portico::ssh::testing
