@@ -14,6 +14,8 @@
 
 #include <stdexcept>
 
+#include "core/error.hpp"
+
 namespace portico::http {
 
 namespace asio = boost::asio;
@@ -52,6 +54,181 @@ std::string trace_id_from_traceparent(std::string_view v) {
   if (trace == std::string(32, '0') || parent == std::string(16, '0')) return {};
   return std::string(trace);
 }
+
+namespace {
+
+using core::ErrorKind;
+using core::Failure;
+
+// A request body read by the handler as it arrives: Beast's parser with a buffer_body, filled
+// straight into the handler's buffer.
+template <typename Stream>
+class StreamedBody final : public BodyReader {
+ public:
+  StreamedBody(Stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::string_body>&& header,
+               const config::Limits& limits, RequestContext& ctx)
+      : stream_(stream), buffer_(buffer), parser_(std::move(header)), limits_(limits), ctx_(ctx) {
+    parser_.body_limit(boost::none);  // the handler enforces its own limit on what it keeps
+    auto expect = parser_.get().find(bhttp::field::expect);
+    expect_continue_ = expect != parser_.get().end() && beast::iequals(expect->value(), "100-continue");
+  }
+
+  Request header() const {
+    Request request;
+    request.base() = parser_.get().base();
+    return request;
+  }
+
+  asio::awaitable<std::size_t> read_some(asio::mutable_buffer out) override {
+    if (out.size() == 0 || parser_.is_done()) co_return 0;
+    if (failed_) throw Failure(ErrorKind::bad_request, "the request body was not received completely");
+    auto& lowest = beast::get_lowest_layer(stream_);
+    if (expect_continue_) {
+      expect_continue_ = false;
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      lowest.expires_after(limits_.idle_timeout);
+      auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), use_tuple);
+      if (ec) fail(ec);
+    }
+    for (;;) {
+      parser_.get().body().data = out.data();
+      parser_.get().body().size = out.size();
+      lowest.expires_after(limits_.idle_timeout);  // a client that stalls is cut off
+      auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, use_tuple);
+      const auto got = out.size() - parser_.get().body().size;
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec && !(ec == bhttp::error::end_of_stream && parser_.is_done())) fail(ec);
+      if (got > 0 || parser_.is_done()) {
+        ctx_.streamed_bytes += got;
+        co_return got;
+      }
+    }
+  }
+
+  std::optional<std::uint64_t> content_length() const override {
+    auto n = parser_.content_length();
+    return n ? std::optional<std::uint64_t>(*n) : std::nullopt;
+  }
+  bool finished() const override { return parser_.is_done(); }
+
+  // After a response that did not take the whole body: read and drop what the client still sends
+  // (up to a bound) so that it sees the response instead of a reset connection.
+  asio::awaitable<void> linger() {
+    if (failed_ || parser_.is_done()) co_return;
+    std::vector<char> scratch(64 * 1024);
+    auto& lowest = beast::get_lowest_layer(stream_);
+    lowest.expires_after(std::chrono::seconds(5));
+    std::uint64_t dropped = 0;
+    while (!parser_.is_done() && dropped < kLingerBytes) {
+      parser_.get().body().data = scratch.data();
+      parser_.get().body().size = scratch.size();
+      auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, use_tuple);
+      if (ec && ec != bhttp::error::need_buffer) co_return;
+      dropped += scratch.size() - parser_.get().body().size;
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t kLingerBytes = 64ull * 1024 * 1024;
+
+  [[noreturn]] void fail(boost::system::error_code ec) {
+    failed_ = true;
+    if (ec == beast::error::timeout)
+      throw Failure(ErrorKind::timeout, "the request body stalled for longer than the idle timeout");
+    throw Failure(ErrorKind::bad_request, "the request body was not received completely: " + ec.message());
+  }
+
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body> parser_;
+  const config::Limits& limits_;
+  RequestContext& ctx_;
+  bool expect_continue_ = false;
+  bool failed_ = false;
+};
+
+// A response body written by the handler as it is produced.
+template <typename Stream>
+class StreamedResponse final : public ResponseWriter {
+ public:
+  StreamedResponse(Stream& stream, const config::Limits& limits, RequestContext& ctx, bool keep_alive)
+      : stream_(stream), limits_(limits), ctx_(ctx), keep_alive_(keep_alive) {}
+
+  asio::awaitable<void> begin(bhttp::response_header<> header) override {
+    if (sr_) throw std::logic_error("ResponseWriter::begin called twice");
+    response_.base() = std::move(header);
+    response_.set("X-Request-ID", ctx_.request_id);
+    response_.keep_alive(keep_alive_);
+    if (auto length = response_.find(bhttp::field::content_length); length != response_.end()) {
+      expected_ = std::stoull(std::string(length->value()));
+    } else if (response_.version() >= 11) {
+      response_.chunked(true);
+    } else {
+      response_.keep_alive(false);  // HTTP/1.0 without a length: the end of the body is the close
+    }
+    sr_.emplace(response_);
+    beast::get_lowest_layer(stream_).expires_after(limits_.request_timeout);
+    auto [ec, n] = co_await bhttp::async_write_header(stream_, *sr_, use_tuple);
+    if (ec) fail(ec);
+  }
+
+  asio::awaitable<void> write(asio::const_buffer data) override {
+    if (!sr_) throw std::logic_error("ResponseWriter::write before begin");
+    if (failed_) throw Failure(ErrorKind::bad_request, "the client is gone");
+    if (data.size() == 0) co_return;
+    if (expected_ && sent_ + data.size() > *expected_) throw std::logic_error("ResponseWriter: body longer than Content-Length");
+    response_.body().data = const_cast<void*>(data.data());
+    response_.body().size = data.size();
+    response_.body().more = true;
+    beast::get_lowest_layer(stream_).expires_after(limits_.request_timeout);  // a client that stops reading is cut off
+    auto [ec, n] = co_await bhttp::async_write(stream_, *sr_, use_tuple);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) fail(ec);
+    sent_ += data.size();
+    ctx_.streamed_bytes = sent_;
+  }
+
+  asio::awaitable<void> finish() override {
+    if (!sr_ || failed_ || finished_) co_return;
+    if (expected_ && sent_ != *expected_) co_return;  // cut short: the connection will be closed
+    response_.body().data = nullptr;
+    response_.body().size = 0;
+    response_.body().more = false;
+    beast::get_lowest_layer(stream_).expires_after(limits_.request_timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream_, *sr_, use_tuple);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) fail(ec);
+    finished_ = true;
+  }
+
+  bool begun() const override { return sr_.has_value(); }
+  bool complete() const { return finished_; }
+  bool keeps_alive() const { return finished_ && response_.keep_alive(); }
+  Response header() const {
+    Response r;
+    r.base() = response_.base();
+    return r;
+  }
+
+ private:
+  [[noreturn]] void fail(boost::system::error_code ec) {
+    failed_ = true;
+    throw Failure(ErrorKind::bad_request, "the client stopped receiving the response: " + ec.message());
+  }
+
+  Stream& stream_;
+  const config::Limits& limits_;
+  RequestContext& ctx_;
+  bool keep_alive_;
+  bhttp::response<bhttp::buffer_body> response_;
+  std::optional<bhttp::response_serializer<bhttp::buffer_body>> sr_;
+  std::optional<std::uint64_t> expected_;
+  std::uint64_t sent_ = 0;
+  bool failed_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
 
 Server::Server(asio::io_context& ioc, const config::Server& config, ServerHooks hooks)
     : ioc_(ioc), config_(config), hooks_(std::move(hooks)), acceptor_(ioc) {
@@ -139,7 +316,8 @@ asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
     RequestContext ctx = base;
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(config_.limits.max_header_bytes));
-    parser.body_limit(config_.limits.max_body_bytes);
+    // The body limit is applied once the headers tell whether the handler streams the body.
+    parser.body_limit(boost::none);
 
     // A client gets idle_timeout to start and finish its headers, then request_timeout for the
     // body: a client trickling bytes is cut off, and never holds a thread while it trickles.
@@ -150,26 +328,32 @@ asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
       co_return;
     }
     std::optional<Response> refused;
-    // A Content-Length over the limit is refused as soon as the header is read.
-    if (ec == bhttp::error::body_limit) {
-      refused = hooks_.reject(Status::payload_too_large,
-                              "request body exceeds " + std::to_string(config_.limits.max_body_bytes) + " bytes", ctx);
-    } else if (ec == bhttp::error::header_limit) {
+    const auto too_large = [&] {
+      return hooks_.reject(Status::payload_too_large,
+                           "request body exceeds " + std::to_string(config_.limits.max_body_bytes) + " bytes", ctx);
+    };
+    const bool streamed = !ec && hooks_.streams_body && hooks_.streams_body(parser.get());
+    if (ec == bhttp::error::header_limit) {
       refused = hooks_.reject(Status::request_header_fields_too_large,
                               "request headers exceed " + std::to_string(config_.limits.max_header_bytes) + " bytes", ctx);
     } else if (ec) {
       refused = hooks_.reject(Status::bad_request, "malformed HTTP request: " + ec.message(), ctx);
-    } else {
-      lowest.expires_after(config_.limits.request_timeout);
-      if (!parser.is_done()) {
-        auto [body_ec, m] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-        if (body_ec == bhttp::error::body_limit) {
-          refused = hooks_.reject(Status::payload_too_large,
-                                  "request body exceeds " + std::to_string(config_.limits.max_body_bytes) + " bytes", ctx);
-        } else if (body_ec == beast::error::timeout) {
-          refused = hooks_.reject(Status::request_timeout, "request body not received in time", ctx);
-        } else if (body_ec) {
-          co_return;
+    } else if (!streamed) {
+      // A Content-Length over the limit is refused as soon as the header is read.
+      if (parser.content_length() && *parser.content_length() > config_.limits.max_body_bytes) {
+        refused = too_large();
+      } else {
+        parser.body_limit(config_.limits.max_body_bytes);
+        lowest.expires_after(config_.limits.request_timeout);
+        if (!parser.is_done()) {
+          auto [body_ec, m] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+          if (body_ec == bhttp::error::body_limit) {
+            refused = too_large();
+          } else if (body_ec == beast::error::timeout) {
+            refused = hooks_.reject(Status::request_timeout, "request body not received in time", ctx);
+          } else if (body_ec) {
+            co_return;
+          }
         }
       }
     }
@@ -184,20 +368,40 @@ asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
       co_return;
     }
 
-    Request request = parser.release();
+    std::optional<StreamedBody<Stream>> body;
+    Request request;
+    if (streamed) {
+      body.emplace(stream, buffer, std::move(parser), config_.limits, ctx);
+      request = body->header();
+      ctx.body = &*body;
+    } else {
+      request = parser.release();
+    }
     if (auto it = request.find("X-Request-ID"); it != request.end()) ctx.request_id = sane_request_id(it->value());
     if (ctx.request_id.empty()) ctx.request_id = new_request_id();
     if (auto it = request.find("traceparent"); it != request.end()) ctx.trace_id = trace_id_from_traceparent(it->value());
 
+    StreamedResponse<Stream> writer(stream, config_.limits, ctx, request.keep_alive() && !state_->stopping);
+    ctx.writer = &writer;
+
     lowest.expires_never();  // the handler has its own deadlines (SSH command timeouts)
     Response response = co_await hooks_.handle(request, ctx);
+    if (writer.begun()) {
+      // The handler sent its response itself; what it returned is for the audit line.
+      if (hooks_.done) hooks_.done(&request, writer.header(), ctx);
+      if (!writer.keeps_alive() || state_->stopping) co_return;
+      if (body && !body->finished()) co_return;
+      continue;
+    }
     response.set("X-Request-ID", ctx.request_id);
-    const bool keep = request.keep_alive() && response.keep_alive() && !state_->stopping;
+    const bool body_unread = body && !body->finished();
+    const bool keep = request.keep_alive() && response.keep_alive() && !state_->stopping && !body_unread;
     response.keep_alive(keep);
     response.prepare_payload();
     lowest.expires_after(config_.limits.request_timeout);
     auto [wec, w] = co_await bhttp::async_write(stream, response, use_tuple);
     if (hooks_.done) hooks_.done(&request, response, ctx);
+    if (!wec && body_unread) co_await body->linger();
     if (wec || !keep) co_return;
   }
 }

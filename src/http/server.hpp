@@ -28,6 +28,9 @@ struct ServerHooks {
   // Builds the reply for what the server refuses itself (malformed request, header or body
   // over the limit), in the API's error format.
   std::function<Response(Status, std::string message, RequestContext&)> reject;
+  // Whether the handler reads this request's body itself, as it arrives (RequestContext::body),
+  // instead of the server reading it first within max_body_bytes. Asked once the headers are in.
+  std::function<bool(const Request& header)> streams_body;
   // Called once per answered request, after the response is written (audit log, metrics).
   std::function<void(const Request*, const Response&, const RequestContext&)> done;
 };
