@@ -102,6 +102,10 @@ int run_gateway(const config::Config& config) {
     }
     co_return co_await firecrest.handle(req, ctx, path, query);
   };
+  hooks.streams_body = [&](const http::Request& req) {
+    std::string_view path, query;
+    return split_target(req.target(), root, path, query) && firecrest.streams_body(req.method(), path);
+  };
   hooks.reject = [&](http::Status status, std::string message, http::RequestContext& ctx) {
     return firecrest.reject(status, message, ctx);
   };

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/names.hpp"
+#include "core/shell.hpp"
 #include "scheduler/slurm_cli.hpp"
 
 namespace portico::cluster {
@@ -41,6 +42,26 @@ asio::awaitable<core::CommandResult> UserRunner::run(core::Command command) {
     auto result = co_await pool_.run(user_, std::move(command));
     if (log_) log_->push_back({what, result.exit_status, result.duration});
     co_return result;
+  } catch (...) {
+    if (log_)
+      log_->push_back({what, -1, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)});
+    throw;
+  }
+}
+
+asio::awaitable<ssh::Channel> UserRunner::open(std::vector<std::string> argv,
+                                               std::chrono::steady_clock::time_point deadline) {
+  if (health_ && health_->is_down(status::ServiceType::ssh))
+    throw Failure(ErrorKind::unavailable, "the SSH service of system '" + health_->cluster() + "' is down");
+  core::Command command;
+  command.argv = std::move(argv);
+  auto what = describe(command) + " (stream)";
+  auto start = std::chrono::steady_clock::now();
+  auto line = core::command_line(command.argv);
+  try {
+    auto channel = co_await pool_.exec(user_, std::move(line), deadline);
+    if (log_) log_->push_back({what, 0, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)});
+    co_return channel;
   } catch (...) {
     if (log_)
       log_->push_back({what, -1, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)});

@@ -31,6 +31,12 @@ class UserRunner final : public core::CommandRunner {
              std::vector<http::BackendCall>* log);
   boost::asio::awaitable<core::CommandResult> run(core::Command command) override;
 
+  // Starts argv (joined by core::command_line, without the remote `timeout` run() adds: a
+  // transfer lasts as long as its data) and returns its channel for streaming. The audit line
+  // gets the call when it starts; `deadline` bounds only the wait for a channel.
+  boost::asio::awaitable<ssh::Channel> open(std::vector<std::string> argv,
+                                            std::chrono::steady_clock::time_point deadline);
+
  private:
   ssh::Pool& pool_;
   const status::HealthChecker* health_;

@@ -48,17 +48,26 @@ std::optional<std::string> decode_ext_value(std::string_view v) {
   return out;
 }
 
-// The WHATWG multipart form encoding escapes only `"`, CR and LF, as %22, %0D and %0A; a
-// backslash is sent as it is (so it is not an escape character here, unlike RFC 2616's
-// quoted-pair, which no browser or urllib3 sends).
+// A quoted parameter as form encoders write it: a backslash escapes the next character (RFC 9110
+// quoted-pair; httpx, which pyFirecREST uses, and urllib3 1.x double a backslash in a file name),
+// and `"` and control characters come percent-encoded (%22, %0A, ...: the WHATWG form encoding
+// that browsers, httpx and urllib3 use). Any other `%` stays literal; a file name holding "%0A"
+// literally is ambiguous in that encoding and can only be sent with filename*.
 std::string decode_form_quoted(std::string_view v) {
   std::string out;
   for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\' && i + 1 < v.size()) {
+      out.push_back(v[++i]);
+      continue;
+    }
     if (v[i] == '%' && i + 2 < v.size()) {
-      auto code = v.substr(i + 1, 2);
-      if (iequals(code, "22")) { out.push_back('"'); i += 2; continue; }
-      if (iequals(code, "0D")) { out.push_back('\r'); i += 2; continue; }
-      if (iequals(code, "0A")) { out.push_back('\n'); i += 2; continue; }
+      int hi = hex_value(v[i + 1]), lo = hex_value(v[i + 2]);
+      int c = hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+      if (c == '"' || (c >= 0 && c < 0x20)) {
+        out.push_back(static_cast<char>(c));
+        i += 2;
+        continue;
+      }
     }
     out.push_back(v[i]);
   }

@@ -68,8 +68,8 @@ class MultipartReader {
 };
 
 // Decodes one Content-Disposition header value's parameters (RFC 6266 / 7578): quoted strings
-// with backslash escapes, the WHATWG form encoding of `"`, CR and LF (%22, %0D, %0A) that
-// browsers and Python's urllib3 use, and RFC 5987 `filename*=UTF-8''percent%20encoded` (which
+// with backslash escapes, the WHATWG form encoding of `"` and control characters (%22, %0A...)
+// that browsers, httpx and urllib3 use, and RFC 5987 `filename*=UTF-8''percent%20encoded` (which
 // carries any bytes, so it wins over filename). Exposed for tests.
 PartHeaders parse_content_disposition(std::string_view value);
 

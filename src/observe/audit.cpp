@@ -41,6 +41,7 @@ std::string audit_line(const http::Request* request, const http::Response& respo
   for (const auto& c : ctx.backend_calls)
     calls.push_back(json::object{{"what", c.what}, {"exit", c.exit_status}, {"ms", c.duration.count() / 1000.0}});
   line["backend"] = std::move(calls);
+  if (ctx.streamed_bytes > 0) line["bytes"] = ctx.streamed_bytes;  // a download's or upload's body
   return json::serialize(line);
 }
 

@@ -29,6 +29,7 @@ Api::Api(const config::Config& config, const auth::Authenticator& authenticator,
   add_status_routes(*this);
   add_compute_routes(*this);
   add_filesystem_routes(*this);
+  add_stream_routes(*this);
 }
 
 std::string Api::system_entry(const cluster::Cluster& cluster) const {
@@ -46,12 +47,21 @@ std::string Api::system_entry(const cluster::Cluster& cluster) const {
 
 void Api::add(Verb verb, std::string pattern, Route route) { router_.add(verb, std::move(pattern), std::move(route)); }
 
+void set_firecrest_headers(http::bhttp::response_header<>& header, const http::RequestContext& ctx) {
+  header.set("F7T-AppVersion", kFirecrestApiVersion);
+  header.set("F7T-Timestamp", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                  std::chrono::system_clock::now().time_since_epoch()).count()));
+  if (!ctx.user.empty()) header.set("F7T-AuthUsername", ctx.user);
+}
+
 Response Api::finish(Response response, const http::RequestContext& ctx) const {
-  response.set("F7T-AppVersion", kFirecrestApiVersion);
-  response.set("F7T-Timestamp", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                                    std::chrono::system_clock::now().time_since_epoch()).count()));
-  if (!ctx.user.empty()) response.set("F7T-AuthUsername", ctx.user);
+  set_firecrest_headers(response.base(), ctx);
   return response;
+}
+
+bool Api::streams_body(Verb verb, std::string_view path) const {
+  auto match = router_.find(verb, path);
+  return match.route && match.route->handler.streams_body;
 }
 
 Response Api::reject(http::Status status, const std::string& message, const http::RequestContext& ctx) const {

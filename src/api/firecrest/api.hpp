@@ -36,7 +36,13 @@ struct Call {
 struct Route {
   std::function<boost::asio::awaitable<http::Response>(Call&)> handler;
   bool authenticated = true;
+  // The handler reads the request body itself as it arrives (RequestContext::body): uploads.
+  bool streams_body = false;
 };
+
+// The headers every FirecREST answer carries (F7T-AppVersion, F7T-Timestamp, F7T-AuthUsername),
+// for handlers that send their response themselves (RequestContext::writer).
+void set_firecrest_headers(http::bhttp::response_header<>& header, const http::RequestContext& ctx);
 
 class Api {
  public:
@@ -49,6 +55,9 @@ class Api {
   const config::Config& config() const { return config_; }
   // One entry of GET /status/systems, kept per health round.
   std::string system_entry(const cluster::Cluster& cluster) const;
+
+  // Whether the route of this request streams its body (path: without the API root).
+  bool streams_body(http::Verb verb, std::string_view path) const;
 
   // path: the request path with the API root removed.
   boost::asio::awaitable<http::Response> handle(http::Request& request, http::RequestContext& ctx, std::string_view path,
@@ -82,6 +91,7 @@ class Api {
 void add_status_routes(Api& api);    // status_routes.cpp
 void add_compute_routes(Api& api);   // compute_routes.cpp
 void add_filesystem_routes(Api& api);  // filesystem_routes.cpp
+void add_stream_routes(Api& api);      // stream_routes.cpp: download, upload
 
 using http::query_param;
 
