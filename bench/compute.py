@@ -6,7 +6,6 @@ ControlMaster connection in the same run:
 usage: site/site up && /usr/bin/python3 bench/compute.py [SECONDS] [CONCURRENCY]
 Prints a Markdown report; docs/benchmarks.md keeps the latest one. Cancels the jobs it made."""
 import concurrent.futures
-import json
 import pathlib
 import statistics
 import subprocess
@@ -16,43 +15,13 @@ import time
 
 import requests
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "functional"))
-from gateway import Gateway  # noqa: E402  (the same launcher the functional tests use)
+from benchlib import SITE, Gateway, RawSsh, token
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 CONCURRENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 8
-SITE = json.loads((ROOT / "var" / "site" / "site.json").read_text())
 SQUEUE_FORMAT = "%i\x1f%T\x1f%r\x1f%a\x1f%D\x1f%P\x1f%Q\x1f%u\x1f%g\x1f%N\x1f%S\x1f%e\x1f%M\x1f%l\x1f%Z\x1f%j"
 SACCT_FORMAT = ("JobID,State,Reason,ExitCode,ElapsedRaw,Start,End,Suspended,TimelimitRaw,Account,NNodes,Cluster,"
                 "Group,NodeList,Partition,Priority,UID,User,WorkDir,JobName")
-
-
-def token(user):
-    u = SITE["users"][user]
-    return requests.post(SITE["oidc"]["token_url"], data={"grant_type": "client_credentials", "client_id": u["client_id"],
-                                                          "client_secret": u["client_secret"]}, timeout=10).json()["access_token"]
-
-
-class RawSsh:
-    def __init__(self, work):
-        self.work = pathlib.Path(work)
-        key = self.work / "key"
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-        subprocess.run(["ssh-keygen", "-q", "-s", SITE["ssh"]["ca_key"], "-I", "bench", "-n", "alice", "-V", "+1h",
-                        str(key) + ".pub"], check=True)
-        host = pathlib.Path(SITE["ssh"]["host_public_key"]).read_text().split()
-        (self.work / "known_hosts").write_text(f"[127.0.0.1]:{SITE['ssh']['port']} {host[0]} {host[1]}\n")
-        self.base = ["ssh", "-p", str(SITE["ssh"]["port"]), "-i", str(key), "-o", "IdentitiesOnly=yes",
-                     "-o", f"UserKnownHostsFile={self.work / 'known_hosts'}", "-o", "BatchMode=yes",
-                     "-o", f"ControlPath={self.work / 'ctl'}"]
-        subprocess.run(self.base + ["-o", "ControlMaster=yes", "-o", "ControlPersist=600", "-fN", "alice@127.0.0.1"], check=True)
-
-    def run(self, command):
-        return subprocess.run(self.base + ["alice@127.0.0.1", command], capture_output=True, text=True)
-
-    def close(self):
-        subprocess.run(self.base + ["-O", "exit", "alice@127.0.0.1"], capture_output=True)
 
 
 def sustained(fn):

@@ -69,6 +69,10 @@ class StreamedBody final : public BodyReader {
                const config::Limits& limits, RequestContext& ctx)
       : stream_(stream), buffer_(buffer), parser_(std::move(header)), limits_(limits), ctx_(ctx) {
     parser_.body_limit(boost::none);  // the handler enforces its own limit on what it keeps
+    // Beast reads at most what the buffer's capacity holds without growing it, which after a
+    // request header is about a kilobyte: room for 64 KiB reads saves hundreds of thousands of
+    // system calls per gigabyte.
+    buffer_.reserve(128 * 1024);
     auto expect = parser_.get().find(bhttp::field::expect);
     expect_continue_ = expect != parser_.get().end() && beast::iequals(expect->value(), "100-continue");
   }

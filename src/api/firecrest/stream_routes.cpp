@@ -275,15 +275,25 @@ asio::awaitable<void> pump_upload(Upload& u) {
       u.target = filesystem::child_path(u.dir, filesystem::confine_target_name(*step.headers.filename, "body", "file"));
       break;
     }
+    // The body arrives in pieces as small as the client's TCP segments: they are gathered into
+    // chunks, as each channel write costs a hop to the SSH connection's strand and an SSH packet.
     std::uint64_t written = 0;
+    std::string chunk;
+    chunk.reserve(kChunk);
     for (;;) {
       auto step = co_await next_step(body, u.reader, buffer);
-      if (step.kind == Step::part_end || step.kind == Step::end) break;
-      if (step.kind != Step::bytes) continue;
-      written += step.data.size();
-      if (written > u.limit)
-        throw Failure(ErrorKind::too_large, "the file exceeds this system's upload limit of " + std::to_string(u.limit) + " bytes");
-      co_await u.channel.async_write(asio::buffer(step.data));
+      const bool last = step.kind == Step::part_end || step.kind == Step::end;
+      if (step.kind == Step::bytes) {
+        written += step.data.size();
+        if (written > u.limit)
+          throw Failure(ErrorKind::too_large, "the file exceeds this system's upload limit of " + std::to_string(u.limit) + " bytes");
+        chunk.append(step.data);
+      }
+      if (!chunk.empty() && (last || chunk.size() >= kChunk)) {
+        co_await u.channel.async_write(asio::buffer(chunk));
+        chunk.clear();
+      }
+      if (last) break;
     }
     for (;;) {
       auto step = co_await next_step(body, u.reader, buffer);

@@ -1,0 +1,47 @@
+"""What the benchmarks share: the site description, tokens, the gateway launcher of the functional
+tests, and raw OpenSSH as alice over one ControlMaster connection (the physical limit Portico is
+compared with)."""
+import json
+import pathlib
+import subprocess
+import sys
+
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "functional"))
+from gateway import Gateway  # noqa: E402,F401  (the same launcher the functional tests use)
+
+SITE = json.loads((ROOT / "var" / "site" / "site.json").read_text())
+
+
+def token(user):
+    u = SITE["users"][user]
+    return requests.post(SITE["oidc"]["token_url"], data={"grant_type": "client_credentials", "client_id": u["client_id"],
+                                                          "client_secret": u["client_secret"]}, timeout=10).json()["access_token"]
+
+
+class RawSsh:
+    """OpenSSH as alice with a certificate from the site CA, over one ControlMaster connection."""
+
+    def __init__(self, work):
+        self.work = pathlib.Path(work)
+        key = self.work / "key"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        subprocess.run(["ssh-keygen", "-q", "-s", SITE["ssh"]["ca_key"], "-I", "bench", "-n", "alice", "-V", "+1h",
+                        str(key) + ".pub"], check=True)
+        host = pathlib.Path(SITE["ssh"]["host_public_key"]).read_text().split()
+        (self.work / "known_hosts").write_text(f"[127.0.0.1]:{SITE['ssh']['port']} {host[0]} {host[1]}\n")
+        self.base = ["ssh", "-p", str(SITE["ssh"]["port"]), "-i", str(key), "-o", "IdentitiesOnly=yes",
+                     "-o", f"UserKnownHostsFile={self.work / 'known_hosts'}", "-o", "BatchMode=yes",
+                     "-o", f"ControlPath={self.work / 'ctl'}"]
+        subprocess.run(self.base + ["-o", "ControlMaster=yes", "-o", "ControlPersist=600", "-fN", "alice@127.0.0.1"], check=True)
+
+    def argv(self, command):
+        return self.base + ["alice@127.0.0.1", command]
+
+    def run(self, command, **kw):
+        return subprocess.run(self.argv(command), capture_output=True, text=True, **kw)
+
+    def close(self):
+        subprocess.run(self.base + ["-O", "exit", "alice@127.0.0.1"], capture_output=True)
