@@ -40,8 +40,8 @@ class RawSsh:
     def argv(self, command):
         return self.base + ["alice@127.0.0.1", command]
 
-    def run(self, command, **kw):
-        return subprocess.run(self.argv(command), capture_output=True, text=True, **kw)
+    def run(self, command, text=True, **kw):
+        return subprocess.run(self.argv(command), capture_output=True, text=text, **kw)
 
     def close(self):
         subprocess.run(self.base + ["-O", "exit", "alice@127.0.0.1"], capture_output=True)

@@ -327,6 +327,7 @@ asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
     // body: a client trickling bytes is cut off, and never holds a thread while it trickles.
     lowest.expires_after(config_.limits.idle_timeout);
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    ctx.start = std::chrono::steady_clock::now();  // a request's latency starts with its headers, not the connection
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == asio::error::eof) {
       co_return;

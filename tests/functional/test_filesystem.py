@@ -291,3 +291,261 @@ def test_the_audit_line_names_the_commands_run(gw, alice, home):
     request_id = f"ran-{uuid.uuid4().hex}"
     alice("GET", "ls", params={"path": home}, headers={"X-Request-ID": request_id})
     assert backend_calls(gw, request_id) != []
+
+
+# --------------------------------------------------------------------------- binary and big files
+
+BINARY = b"a\x00b\xff\xfe\nmid\x00\x00\xc3\x28line\n\xe2\x82\xacend"
+
+
+def text_of(data):
+    """What a reply's content must be for these raw bytes: invalid UTF-8 becomes U+FFFD."""
+    return data.decode("utf-8", errors="replace")
+
+
+@pytest.fixture(scope="module")
+def binfile(ssh, home):
+    path = f"{home}/-bin $file"
+    octal = "".join(f"\\{b:03o}" for b in BINARY)
+    r = ssh.run("alice", f"printf '{octal}' > {shlex.quote(path)} && stat -c %s {shlex.quote(path)}")
+    assert r.returncode == 0 and r.stdout.strip() == str(len(BINARY)), r.stderr
+    return path
+
+
+@pytest.mark.parametrize("op, params, start, end", [
+    ("head", {"bytes": "5"}, 0, 5),
+    ("head", {"bytes": "4", "skipTrailing": "true"}, 0, len(BINARY) - 4),
+    ("head", {"bytes": "100000"}, 0, len(BINARY)),
+    ("head", {"lines": "1"}, 0, BINARY.index(b"\n") + 1),
+    ("head", {"lines": "1", "skip_trailing": "true"}, 0, BINARY.rindex(b"\n") + 1),
+    ("tail", {"bytes": "6"}, len(BINARY) - 6, len(BINARY)),
+    ("tail", {"bytes": "3", "skipHeading": "true"}, 2, len(BINARY)),
+    ("tail", {"bytes": "100000"}, 0, len(BINARY)),
+    ("tail", {"lines": "1"}, BINARY.rindex(b"\n") + 1, len(BINARY)),
+    ("tail", {"lines": "2", "skip_heading": "true"}, BINARY.index(b"\n") + 1, len(BINARY)),
+])
+def test_head_and_tail_are_byte_exact_on_binary_content(alice, binfile, op, params, start, end):
+    out = alice.ok("GET", op, params={"path": binfile, **params})
+    assert (out["startPosition"], out["endPosition"]) == (start, end)
+    assert out["content"] == text_of(BINARY[start:end])
+    assert out["contentType"] == ("bytes" if "bytes" in params else "lines")
+
+
+def test_view_is_byte_exact_on_binary_content(alice, binfile):
+    assert alice.ok("GET", "view", params={"path": binfile}) == text_of(BINARY)
+    assert alice.ok("GET", "view", params={"path": binfile, "offset": "1", "size": "3"}) == "\x00b\ufffd"
+    assert alice.ok("GET", "view", params={"path": binfile, "offset": "7", "size": "100"}) == text_of(BINARY[7:])
+    assert alice.ok("GET", "view", params={"path": binfile, "offset": str(len(BINARY) + 10)}) == ""
+
+
+@pytest.fixture(scope="module")
+def sparse(ssh, home):
+    """A 3 GiB sparse file with no newline, ending in "END"."""
+    path = f"{home}/sparse.img"
+    r = ssh.run("alice", f"truncate -s 3G {path} && printf END >> {path}")
+    assert r.returncode == 0, r.stderr
+    yield path, 3 * 1024 ** 3 + 3
+    ssh.run("alice", f"rm -f {path}")
+
+
+def test_a_3gb_sparse_file_can_be_read_in_parts(alice, sparse):
+    path, size = sparse
+    assert alice.ok("GET", "stat", params={"path": path})["size"] == size
+    out = alice.ok("GET", "head", params={"path": path, "bytes": "4"})
+    assert out == {"content": "\x00" * 4, "contentType": "bytes", "startPosition": 0, "endPosition": 4}
+    out = alice.ok("GET", "tail", params={"path": path, "bytes": "5"})
+    assert out == {"content": "\x00\x00END", "contentType": "bytes", "startPosition": size - 5, "endPosition": size}
+    assert alice.ok("GET", "view", params={"path": path, "offset": str(size - 3)}) == "END"
+    assert alice.ok("GET", "view", params={"path": path, "offset": str(size - 6), "size": "4"}) == "\x00\x00\x00E"
+    view = alice.ok("GET", "view", params={"path": path, "offset": str(2 * 1024 ** 3)})
+    assert view == "\x00" * (1024 * 1024)
+
+
+def test_a_part_over_the_cap_is_413_not_the_file_size(alice, sparse):
+    path, _ = sparse
+    # The first 10 "lines" of a file without newlines are all of its 3 GiB: that is over the cap.
+    r = alice("GET", "head", params={"path": path})
+    assert r.status_code == 413, r.text
+    assert "limit" in r.json()["message"]
+    r = alice("GET", "head", params={"path": path, "bytes": str(1024 ** 3)})
+    assert r.status_code == 413, r.text
+
+
+# --------------------------------------------------------------------------- compress and extract
+
+SUFFIX = {"none": "tar", "gzip": "tar.gz", "bzip2": "tar.bz2", "xz": "tar.xz"}
+
+
+def digest_tree(ssh, path):
+    """Each regular file under path (relative name and SHA-256), as the remote side sees them."""
+    r = ssh.run("alice", f"cd {shlex.quote(path)} && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum")
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.fixture
+def tree(ssh, home):
+    """A fresh source directory with adversarial names, in a fresh work directory."""
+    work = f"{home}/arc-{uuid.uuid4().hex[:8]}"
+    src = f"{work}/-src dir"
+    cmds = [f"mkdir -p {shlex.quote(src + '/sub $(id)')}"]
+    for name in ADVERSARIAL:
+        cmds.append(f"printf %s {shlex.quote('content of ' + name)} > {shlex.quote(src + '/' + name)}")
+    cmds.append(f"printf inner > {shlex.quote(src + '/sub $(id)/inner.txt')}")
+    r = ssh.run("alice", " && ".join(cmds))
+    assert r.returncode == 0, r.stderr
+    yield work, src
+    ssh.run("alice", f"rm -rf {shlex.quote(work)}")
+
+
+@pytest.mark.parametrize("compression", ["none", "gzip", "bzip2", "xz"])
+def test_compress_and_extract_round_trip(alice, ssh, tree, compression):
+    work, src = tree
+    archive = f"{work}/-out 'x'.{SUFFIX[compression]}"
+    alice.ok("POST", "compress", expect=204,
+             json={"sourcePath": src, "targetPath": archive, "compression": compression})
+    r = ssh.run("alice", f"file -b {shlex.quote(archive)}")
+    assert {"none": "tar archive", "gzip": "gzip", "bzip2": "bzip2", "xz": "XZ"}[compression] in r.stdout
+    out = f"{work}/-extracted"
+    alice.ok("POST", "mkdir", expect=201, json={"sourcePath": out})
+    alice.ok("POST", "extract", expect=204,
+             json={"source_path": archive, "target_path": out, "compression": compression})
+    # Rooted at the source's parent: the archive recreates "-src dir" inside the target.
+    assert names(alice.ok("GET", "ls", params={"path": out})) == {"-src dir"}
+    expected = digest_tree(ssh, src)
+    assert len(expected.splitlines()) >= len(ADVERSARIAL) + 1
+    assert digest_tree(ssh, f"{out}/-src dir") == expected
+    # Nothing was run by a shell: no file appeared from an expansion.
+    assert ssh.run("alice", f"find {shlex.quote(work)} -name '*alice*' | wc -l").stdout.strip() == "0"
+
+
+def test_compress_defaults_to_gzip(alice, ssh, tree):
+    work, src = tree
+    alice.ok("POST", "compress", expect=204, json={"source_path": src, "target_path": f"{work}/d.tgz"})
+    assert "gzip" in ssh.run("alice", f"file -b {work}/d.tgz").stdout
+
+
+def test_match_pattern_is_a_regex_over_the_source_only(alice, ssh, tree):
+    work, src = tree
+    ssh.run("alice", f"printf s > {shlex.quote(work + '/sibling.txt')}")
+    archive = f"{work}/txt.tar"
+    alice.ok("POST", "compress", expect=204, json={"sourcePath": src, "targetPath": archive,
+                                                   "matchPattern": r".*\.txt", "compression": "none"})
+    listing = ssh.run("alice", f"tar -tf {shlex.quote(archive)}")
+    assert listing.returncode == 0 and listing.stdout.splitlines() == ["./-src dir/sub $(id)/inner.txt"]
+    # A regex over the whole path "./-src dir/...", not a search: this one matches no path.
+    alice.ok("POST", "compress", expect=204, json={"sourcePath": src, "targetPath": archive,
+                                                   "match_pattern": "[a-z]+ of", "compression": "none"})
+    assert ssh.run("alice", f"tar -tf {shlex.quote(archive)}").stdout == ""
+    alice.ok("POST", "compress", expect=204, json={"sourcePath": src, "targetPath": archive,
+                                                   "matchPattern": ".*/quote.*", "compression": "none"})
+    assert sorted(ssh.run("alice", f"tar -tf {shlex.quote(archive)}").stdout.splitlines()) == [
+        "./-src dir/quote\"double", "./-src dir/quote'single"]
+    out = f"{work}/o"
+    alice.ok("POST", "mkdir", expect=201, json={"sourcePath": out})
+    alice.ok("POST", "extract", expect=204, json={"sourcePath": archive, "targetPath": out, "compression": "none"})
+    assert alice.ok("GET", "view", params={"path": f"{out}/-src dir/quote'single"}) == "content of quote'single"
+
+
+@pytest.mark.parametrize("pattern", [None, ".*"])
+def test_dereference_archives_what_a_link_points_to(alice, ssh, tree, pattern):
+    work, src = tree
+    r = ssh.run("alice", f"printf real > {shlex.quote(work + '/real')} && ln -s {shlex.quote(work + '/real')} "
+                         f"{shlex.quote(src + '/link')}")
+    assert r.returncode == 0, r.stderr
+    for dereference, kind in [(True, "-"), (False, "l")]:
+        body = {"sourcePath": src, "targetPath": f"{work}/l.tgz", "dereference": dereference}
+        if pattern:
+            body["matchPattern"] = pattern
+        alice.ok("POST", "compress", expect=204, json=body)
+        out = f"{work}/out-{dereference}"
+        alice.ok("POST", "mkdir", expect=201, json={"sourcePath": out})
+        alice.ok("POST", "extract", expect=204, json={"sourcePath": f"{work}/l.tgz", "targetPath": out})
+        listed = {e["name"]: e for e in alice.ok("GET", "ls", params={"path": f"{out}/-src dir"})}
+        if pattern and not dereference:
+            assert "link" not in listed  # find -type f without -L skips the link itself
+            continue
+        assert listed["link"]["type"] == kind
+        if dereference:
+            assert alice.ok("GET", "view", params={"path": f"{out}/-src dir/link"}) == "real"
+
+
+@pytest.mark.parametrize("op", ["compress", "extract"])
+@pytest.mark.parametrize("field, value", [
+    ("sourcePath", "/etc"), ("sourcePath", "relative/x"), ("sourcePath", "/home/../etc/passwd"),
+    ("sourcePath", "/home/alice/a\x00b"),
+    ("targetPath", "/tmp/x.tgz"), ("targetPath", "x.tgz"), ("targetPath", "/scratch/../etc/x"),
+    ("targetPath", ""),
+])
+def test_archive_paths_outside_the_file_systems_are_400_and_run_nothing(gw, alice, home, op, field, value):
+    request_id = f"confine-{uuid.uuid4().hex}"
+    body = {"sourcePath": f"{home}/sub", "targetPath": f"{home}/x.tgz", field: value}
+    r = alice("POST", op, json=body, headers={"X-Request-ID": request_id})
+    assert r.status_code == 400, r.text
+    assert r.json()["data"]["fields"][0]["name"] == field
+    assert backend_calls(gw, request_id) == []
+
+
+@pytest.mark.parametrize("op", ["compress", "extract"])
+def test_archive_bad_fields_are_400_and_run_nothing(gw, alice, home, op):
+    for body, field in [({"compression": "zip"}, "compression"), ({"compression": 3}, "compression"),
+                        ({"targetPath": None}, "targetPath"), ({"sourcePath": None}, "sourcePath")]:
+        request_id = f"bad-{uuid.uuid4().hex}"
+        full = {"sourcePath": f"{home}/sub", "targetPath": f"{home}/x.tgz", **body}
+        full = {k: v for k, v in full.items() if v is not None}
+        r = alice("POST", op, json=full, headers={"X-Request-ID": request_id})
+        assert r.status_code == 400, (body, r.text)
+        assert r.json()["data"]["fields"][0]["name"] == field
+        assert backend_calls(gw, request_id) == []
+
+
+def test_archive_refusals_follow_the_tools(alice, ssh, tree):
+    work, src = tree
+    # bob's home is 0700: tar and find say "Permission denied".
+    for body in [{"sourcePath": "/home/bob", "targetPath": f"{work}/b.tgz"},
+                 {"sourcePath": "/home/bob", "targetPath": f"{work}/b.tgz", "matchPattern": ".*"},
+                 {"sourcePath": src, "targetPath": "/home/bob/stolen.tgz"}]:
+        r = alice("POST", "compress", json=body)
+        assert r.status_code == 403, (body, r.text)
+    alice.ok("POST", "compress", expect=204, json={"sourcePath": src, "targetPath": f"{work}/a.tgz"})
+    assert alice("POST", "extract", json={"sourcePath": f"{work}/a.tgz", "targetPath": "/home/bob"}).status_code == 403
+    assert alice("POST", "extract", json={"sourcePath": "/home/bob/x.tgz", "targetPath": work}).status_code == 403
+    # Missing things are 404.
+    assert alice("POST", "compress", json={"sourcePath": f"{work}/nosuch", "targetPath": f"{work}/n.tgz"}).status_code == 404
+    assert alice("POST", "compress", json={"sourcePath": src, "targetPath": f"{work}/nosuch/n.tgz"}).status_code == 404
+    assert alice("POST", "extract", json={"sourcePath": f"{work}/nosuch.tgz", "targetPath": work}).status_code == 404
+    assert alice("POST", "extract", json={"sourcePath": f"{work}/a.tgz", "targetPath": f"{work}/nosuch"}).status_code == 404
+
+
+@pytest.mark.parametrize("compression", ["none", "gzip", "bzip2", "xz"])
+def test_a_corrupt_archive_is_400_not_500(alice, ssh, tree, compression):
+    work, src = tree
+    ssh.run("alice", f"head -c 3000 /dev/urandom > {work}/junk && mkdir -p {work}/o")
+    r = alice("POST", "extract", json={"sourcePath": f"{work}/junk", "targetPath": f"{work}/o", "compression": compression})
+    assert r.status_code == 400, r.text
+    assert r.json()["message"]
+    # A good archive of one kind, extracted as another.
+    alice.ok("POST", "compress", expect=204, json={"sourcePath": src, "targetPath": f"{work}/g", "compression": "gzip"})
+    if compression not in ("gzip", "none"):  # with no compression named, tar detects it itself
+        r = alice("POST", "extract", json={"sourcePath": f"{work}/g", "targetPath": f"{work}/o",
+                                           "compression": compression})
+        assert r.status_code == 400, r.text
+    # Cut short.
+    ssh.run("alice", f"head -c 200 {work}/g > {work}/cut")
+    r = alice("POST", "extract", json={"sourcePath": f"{work}/cut", "targetPath": f"{work}/o"})
+    assert r.status_code == 400, r.text
+
+
+def test_ls_names_with_escapes_and_unicode_come_back_exact(alice, ssh, home):
+    d = f"{home}/esc-{uuid.uuid4().hex[:6]}"
+    wanted = ["back\\slash", "tab\there", "ctl\x01\x1f\x7f", "caf\u00e9 \u2603 \U0001f600", 'q"uote', "sl/ash"]
+    made = [n for n in wanted if "/" not in n]
+    cmds = [f"mkdir {shlex.quote(d)}"] + [f"printf x > {shlex.quote(d + '/' + n)}" for n in made]
+    r = ssh.run("alice", " && ".join(cmds))
+    assert r.returncode == 0, r.stderr
+    out = alice.ok("GET", "ls", params={"path": d})
+    assert names(out) == set(made)
+    assert all(e["size"] == "1" and e["type"] == "-" and e["linkTarget"] is None for e in out)
+    recursive = alice.ok("GET", "ls", params={"path": d, "recursive": "true"})
+    assert {e["name"] for e in recursive} == {f"{d}/{n}" for n in made}
+    ssh.run("alice", f"rm -rf {shlex.quote(d)}")

@@ -12,14 +12,17 @@
 #include "api/firecrest/handler_util.hpp"
 #include "core/command.hpp"
 #include "core/error.hpp"
+#include "filesystem/archive.hpp"
 #include "filesystem/errors.hpp"
+#include "filesystem/head_tail.hpp"
 #include "filesystem/ls_parse.hpp"
 #include "filesystem/paths.hpp"
 #include "filesystem/stat_parse.hpp"
 #include "filesystem/validate.hpp"
 
 // /filesystem/{system}/ops/...: ls, stat, checksum, head, tail, view, file, mkdir, symlink,
-// chmod, chown, rm. Every path is confined before any command runs; every command is an argv
+// chmod, chown, rm, compress, extract.
+// Every path is confined before any command runs; every command is an argv
 // run as the caller under LC_ALL=C (filesystem/errors.cpp matches English messages), with "--"
 // before path operands.
 namespace portico::api::firecrest {
@@ -43,39 +46,89 @@ std::vector<std::string> with_c_locale(std::initializer_list<std::string> argv) 
 // JSON strings must be UTF-8, and file names and contents need not be: each byte sequence that is
 // not well-formed UTF-8 becomes U+FFFD (as Python's errors="replace" does), so the reply stays
 // valid JSON. Valid UTF-8 passes through unchanged.
+//
+// The bytes at in[i...] (i < in.size()): {length, true} for a well-formed sequence, or
+// {length, false} for the maximal broken prefix that one U+FFFD replaces (Unicode's "maximal
+// subpart" practice, as Python does).
+std::pair<std::size_t, bool> utf8_sequence(std::string_view in, std::size_t i) {
+  auto b = static_cast<unsigned char>(in[i]);
+  std::size_t len = 0;
+  unsigned lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (b < 0x80) return {1, true};
+  if (b >= 0xC2 && b <= 0xDF) len = 2;
+  else if (b >= 0xE0 && b <= 0xEF) {
+    len = 3;
+    if (b == 0xE0) lo = 0xA0;
+    if (b == 0xED) hi = 0x9F;  // no surrogates
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    len = 4;
+    if (b == 0xF0) lo = 0x90;
+    if (b == 0xF4) hi = 0x8F;
+  } else {
+    return {1, false};
+  }
+  std::size_t good = 1;  // the lead byte and the continuation bytes that fit
+  for (std::size_t k = 1; good == k && k < len && i + k < in.size(); ++k) {
+    auto cb = static_cast<unsigned char>(in[i + k]);
+    if (k == 1 ? (cb >= lo && cb <= hi) : (cb >= 0x80 && cb <= 0xBF)) ++good;
+  }
+  return {good, good == len};
+}
+
+constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
+
 std::string valid_utf8(std::string_view in) {
   std::string out;
   out.reserve(in.size());
-  std::size_t i = 0;
-  while (i < in.size()) {
-    auto b = static_cast<unsigned char>(in[i]);
-    std::size_t len = 0;
-    unsigned lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-    if (b < 0x80) len = 1;
-    else if (b >= 0xC2 && b <= 0xDF) len = 2;
-    else if (b >= 0xE0 && b <= 0xEF) {
-      len = 3;
-      if (b == 0xE0) lo = 0xA0;
-      if (b == 0xED) hi = 0x9F;  // no surrogates
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      len = 4;
-      if (b == 0xF0) lo = 0x90;
-      if (b == 0xF4) hi = 0x8F;
-    }
-    bool ok = len != 0 && i + len <= in.size();
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      auto cb = static_cast<unsigned char>(in[i + k]);
-      ok = k == 1 ? (cb >= lo && cb <= hi) : (cb >= 0x80 && cb <= 0xBF);
-    }
-    if (ok) {
-      out.append(in.substr(i, len));
-      i += len;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      ++i;
-    }
+  for (std::size_t i = 0; i < in.size();) {
+    auto [len, ok] = utf8_sequence(in, i);
+    out.append(ok ? in.substr(i, len) : replacement);
+    i += len;
   }
   return out;
+}
+
+// Appends `in` to `out` as a JSON string, made valid UTF-8 as valid_utf8() does and escaped as
+// boost::json::serialize escapes: the same bytes as serializing a json::string of valid_utf8(in),
+// without building one (the ls reply of a big directory is built this way).
+void append_json_string(std::string& out, std::string_view in) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t i = 0;
+  while (i < in.size()) {
+    // A run of plain printable ASCII is copied at once.
+    std::size_t run = i;
+    while (run < in.size()) {
+      auto c = static_cast<unsigned char>(in[run]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+      ++run;
+    }
+    out.append(in.substr(i, run - i));
+    i = run;
+    if (i == in.size()) break;
+    auto c = static_cast<unsigned char>(in[i]);
+    if (c >= 0x80) {
+      auto [len, ok] = utf8_sequence(in, i);
+      out.append(ok ? in.substr(i, len) : replacement);
+      i += len;
+      continue;
+    }
+    ++i;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 0xF];
+    }
+  }
+  out += '"';
 }
 
 bool truthy(const std::optional<std::string>& v) { return v && (*v == "true" || *v == "True" || *v == "1"); }
@@ -194,13 +247,37 @@ void add_filesystem_routes(Api& api) {
             auto argv = filesystem::ls_command(path, options);
             auto out = co_await run_checked(c, std::move(argv), "ls");
             auto entries = filesystem::parse_ls(out);
-            json::array list;
-            for (const auto& e : entries) {
-              auto j = entry_json(e);
-              if (!e.directory.empty()) j.as_object()["name"] = valid_utf8(filesystem::child_path(e.directory, e.name));
-              list.push_back(std::move(j));
+            // Written straight into the body, byte for byte what serializing entry_json() of each
+            // entry gives: a json::value tree per entry was most of the CPU of a big listing.
+            Response res{http::Status::ok, 11};
+            res.set(http::bhttp::field::content_type, "application/json");
+            std::string& body = res.body();
+            body.reserve(out.size() * 2 + 64);
+            body += "{\"output\":[";
+            for (std::size_t i = 0; i < entries.size(); ++i) {
+              const auto& e = entries[i];
+              if (i) body += ',';
+              body += "{\"name\":";
+              append_json_string(body, e.directory.empty() ? e.name : filesystem::child_path(e.directory, e.name));
+              body += ",\"type\":";
+              append_json_string(body, std::string_view(&e.type, 1));
+              body += ",\"linkTarget\":";
+              if (e.link_target) append_json_string(body, *e.link_target);
+              else body += "null";
+              body += ",\"user\":";
+              append_json_string(body, e.user);
+              body += ",\"group\":";
+              append_json_string(body, e.group);
+              body += ",\"permissions\":";
+              append_json_string(body, e.permissions);
+              body += ",\"lastModified\":";
+              append_json_string(body, e.last_modified);
+              body += ",\"size\":";
+              append_json_string(body, e.size);
+              body += '}';
             }
-            co_return json_response(http::Status::ok, json::object{{"output", std::move(list)}});
+            body += "]}";
+            co_return res;
           }});
 
   api.add(Verb::get, "/filesystem/{system_name}/ops/stat", {[](Call& c) -> asio::awaitable<Response> {
@@ -248,27 +325,29 @@ void add_filesystem_routes(Api& api) {
               std::optional<std::string_view> bytes_v, lines_v;
               if (bytes && !bytes->empty()) bytes_v = *bytes;
               if (lines && !lines->empty()) lines_v = *lines;
-              auto count = filesystem::parse_head_tail(bytes_v, lines_v, "query", "bytes", "lines");
-              bool skip = head ? query_flag(c, {"skipTrailing", "skip_trailing"})
-                               : query_flag(c, {"skipHeading", "skip_heading"});
-              bool in_bytes = count.unit == filesystem::HeadTailCount::Unit::bytes;
-              std::string n = std::to_string(count.count);
-              // head -n -N: all but the last N; tail -n +N: from the Nth on.
-              std::string amount = head ? (skip ? "-" + n : n) : (skip ? "+" + n : n);
-              auto argv = with_c_locale({head ? "head" : "tail", in_bytes ? "-c" : "-n", amount, "--", path});
-              auto out = co_await run_checked(c, std::move(argv), head ? "head" : "tail");
-              std::int64_t start = 0, end = 0;
-              if (head) {
-                start = 0;
-                end = skip ? -count.count : count.count;
-              } else {
-                start = skip ? count.count : -count.count;
-                end = -1;
-              }
-              json::object content{{"content", valid_utf8(out)},
+              filesystem::HeadTailRequest request;
+              request.head = head;
+              request.count = filesystem::parse_head_tail(bytes_v, lines_v, "query", "bytes", "lines");
+              request.skip = head ? query_flag(c, {"skipTrailing", "skip_trailing"})
+                                  : query_flag(c, {"skipHeading", "skip_heading"});
+              // The cap applies to what is returned, never to the file's size.
+              const auto max_content = static_cast<std::int64_t>(c.cluster->config().ssh.max_output_bytes);
+              require_up(*c.cluster, status::ServiceType::ssh);
+              auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);
+              core::Command cmd;
+              cmd.argv = filesystem::head_tail_command(path, request, max_content);
+              cmd.max_output = static_cast<std::size_t>(max_content) + 64;  // + tail's size line
+              auto result = co_await runner.run(std::move(cmd));
+              // Cut at the cap: the exit status is then SIGPIPE's, so look at the length first.
+              bool cut = result.out_truncated || filesystem::head_tail_cut(result.out, request, max_content);
+              if (!cut && !result.ok()) throw filesystem::command_failure(result, head ? "head" : "tail");
+              auto part = filesystem::parse_head_tail_output(std::move(result.out), request, max_content);
+              bool in_bytes = request.count.unit == filesystem::HeadTailCount::Unit::bytes;
+              // startPosition/endPosition: the byte range [start, end) of the file that content holds.
+              json::object content{{"content", valid_utf8(part.content)},
                                    {"contentType", in_bytes ? "bytes" : "lines"},
-                                   {"startPosition", start},
-                                   {"endPosition", end}};
+                                   {"startPosition", part.start},
+                                   {"endPosition", part.end}};
               co_return json_response(http::Status::ok, json::object{{"output", std::move(content)}});
             }});
   }
@@ -341,6 +420,61 @@ void add_filesystem_routes(Api& api) {
             co_await run_checked(c, std::move(argv), "chown");
             auto entry = co_await entry_of(c, path);
             co_return json_response(http::Status::ok, json::object{{"output", std::move(entry)}});
+          }});
+
+  api.add(Verb::post, "/filesystem/{system_name}/ops/compress", {[](Call& c) -> asio::awaitable<Response> {
+            auto body = parse_body(c);
+            auto source = body_source_path(c, body);
+            auto target = body_path(c, body, {"targetPath", "target_path"});
+            std::optional<std::string> pattern;
+            if (auto p = body_string(body, {"matchPattern", "match_pattern"}); p && !p->second.empty()) {
+              if (p->second.size() > filesystem::max_path_bytes)
+                throw core::validation_error("body", p->first, "is too long");
+              if (p->second.find('\0') != std::string::npos)
+                throw core::validation_error("body", p->first, "must not hold a NUL byte");
+              pattern = std::move(p->second);
+            }
+            bool dereference = body_flag(body, {"dereference"});
+            auto compression_field = body_string(body, {"compression"});
+            auto compression = filesystem::parse_compression(
+                compression_field ? std::optional<std::string_view>(compression_field->second) : std::nullopt, "body",
+                "compression");
+            // Only when "/" itself is a configured file system: the archive needs a parent to root at.
+            if (source == "/") throw core::validation_error("body", "sourcePath", "cannot archive the root directory");
+            auto commands = filesystem::compress_commands(source, target, pattern, dereference, compression);
+            require_up(*c.cluster, status::ServiceType::ssh);
+            auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);
+            core::Command tar;
+            tar.argv = std::move(commands.tar);
+            if (commands.find) {
+              core::Command find;
+              find.argv = std::move(*commands.find);
+              auto found = co_await runner.run(std::move(find));
+              if (!found.ok()) throw filesystem::archive_failure(found, "find");
+              if (found.out_truncated)
+                throw core::Failure(core::ErrorKind::too_large, "too many files match; use the transfer API");
+              tar.stdin_data = std::move(found.out);
+            }
+            auto result = co_await runner.run(std::move(tar));
+            if (!result.ok()) throw filesystem::archive_failure(result, "tar");
+            co_return empty_response(http::Status::no_content);
+          }});
+
+  api.add(Verb::post, "/filesystem/{system_name}/ops/extract", {[](Call& c) -> asio::awaitable<Response> {
+            auto body = parse_body(c);
+            auto source = body_source_path(c, body);
+            auto target = body_path(c, body, {"targetPath", "target_path"});
+            auto compression_field = body_string(body, {"compression"});
+            auto compression = filesystem::parse_compression(
+                compression_field ? std::optional<std::string_view>(compression_field->second) : std::nullopt, "body",
+                "compression");
+            require_up(*c.cluster, status::ServiceType::ssh);
+            auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);
+            core::Command tar;
+            tar.argv = filesystem::extract_command(source, target, compression);
+            auto result = co_await runner.run(std::move(tar));
+            if (!result.ok()) throw filesystem::archive_failure(result, "tar");
+            co_return empty_response(http::Status::no_content);
           }});
 
   api.add(Verb::delete_, "/filesystem/{system_name}/ops/rm", {[](Call& c) -> asio::awaitable<Response> {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "api/firecrest/api.hpp"
+#include "api/firecrest/errors.hpp"
 #include "api/firecrest/handler_util.hpp"
 #include "core/error.hpp"
 #include "filesystem/errors.hpp"
@@ -149,10 +150,9 @@ asio::awaitable<void> pump_download(Download& d) {
     if (d.ranged) {
       range = http::resolve_range(d.call.request[http::bhttp::field::range], *size);
       if (range.kind == http::RangeAnswer::unsatisfiable) {
-        Response res{http::Status::range_not_satisfiable, 11};
+        auto res = error_response(Failure(ErrorKind::bad_request, "the requested range is not satisfiable"), d.call.ctx.user);
+        res.result(http::Status::range_not_satisfiable);
         res.set(http::bhttp::field::content_range, http::content_range(range, *size));
-        res.set(http::bhttp::field::content_type, "application/json");
-        res.body() = R"({"errorType":"error","message":"the requested range is not satisfiable","causedBy":null,"data":null,"user":null})";
         d.early = std::move(res);
         d.channel.close();
         co_return;
