@@ -74,7 +74,7 @@ def main():
                     samples.append(time.perf_counter() - t)
                 return statistics.median(samples)
 
-            listing = (f"env SLURM_TIME_FORMAT=%s squeue --noheader --format=$'{SQUEUE_FORMAT.replace(chr(31), chr(92) + 'x1f')}' --user=alice >/dev/null; "
+            listing = (f"env SLURM_TIME_FORMAT=%s squeue --noheader --states=all --format=$'{SQUEUE_FORMAT.replace(chr(31), chr(92) + 'x1f')}' --user=alice >/dev/null; "
                        f"env SLURM_TIME_FORMAT=%s sacct --noheader --parsable2 --delimiter=$'\\x1f' --format={SACCT_FORMAT} "
                        f"--starttime=now-1days --user=alice >/dev/null")
             raw_list = timed(lambda: raw.run(listing))

@@ -9,7 +9,9 @@
 #include "core/error.hpp"
 #include "core/names.hpp"
 #include "core/shell.hpp"
+#include "scheduler/pbs_cli.hpp"
 #include "scheduler/slurm_cli.hpp"
+#include "scheduler/slurm_rest.hpp"
 
 namespace portico::cluster {
 
@@ -69,11 +71,38 @@ asio::awaitable<ssh::Channel> UserRunner::open(std::vector<std::string> argv,
   }
 }
 
+namespace {
+// One scheduler per cluster, by its configured type.
+std::unique_ptr<scheduler::Scheduler> make_scheduler(const config::Cluster& config,
+                                                     std::shared_ptr<const net::HttpClient> http) {
+  switch (config.scheduler.type) {
+    case config::SchedulerType::slurm:
+      return std::make_unique<scheduler::SlurmCli>();
+    case config::SchedulerType::slurm_rest: {
+      scheduler::SlurmRestOptions options;
+      options.api_url = config.scheduler.api_url;
+      options.api_version = config.scheduler.api_version;
+      options.timeout = config.ssh.command_timeout;
+      if (!http) http = std::make_shared<const net::HttpClient>();
+      return std::make_unique<scheduler::SlurmRest>(std::move(http), std::move(options),
+                                                    scheduler::SlurmTokenMinter::from_file(config.scheduler.jwt_key_file));
+    }
+    case config::SchedulerType::pbs:
+      return std::make_unique<scheduler::PbsCli>();
+  }
+  throw Failure(ErrorKind::internal, "unknown scheduler type");
+}
+}  // namespace
+
+void UserRunner::record_call(std::string what, int status, std::chrono::microseconds duration) {
+  if (log_) log_->push_back({std::move(what), status, duration});
+}
+
 Cluster::Cluster(asio::any_io_executor executor, const config::Cluster& config, ssh::CredentialProvider& credentials,
                  const config::Config& root, std::shared_ptr<const net::HttpClient> http)
     : config_(config) {
   pool_ = std::make_unique<ssh::Pool>(executor, config_, credentials);
-  scheduler_ = std::make_unique<scheduler::SlurmCli>();
+  scheduler_ = make_scheduler(config_, http);
 
   std::vector<status::Probe> probes;
   if (!config_.probe_user.empty()) {

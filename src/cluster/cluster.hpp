@@ -30,6 +30,8 @@ class UserRunner final : public core::CommandRunner {
   UserRunner(ssh::Pool& pool, const status::HealthChecker* health, std::string user,
              std::vector<http::BackendCall>* log);
   boost::asio::awaitable<core::CommandResult> run(core::Command command) override;
+  std::string user() const override { return user_; }
+  void record_call(std::string what, int status, std::chrono::microseconds duration) override;
 
   // Starts argv (joined by core::command_line, without the remote `timeout` run() adds: a
   // transfer lasts as long as its data) and returns its channel for streaming. The audit line

@@ -235,9 +235,6 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
     else if (type == "slurm_rest") cluster.scheduler.type = SchedulerType::slurm_rest;
     else if (type == "pbs") cluster.scheduler.type = SchedulerType::pbs;
     else s.error("type", "expected slurm, slurm_rest or pbs, got \"" + type + "\"");
-    // Refused rather than silently served by the Slurm CLI backend until they exist.
-    if (type == "slurm_rest" || type == "pbs")
-      s.error("type", "\"" + type + "\" is not available in this version of Portico yet; use slurm (the Slurm CLI over SSH)");
     s.string("api_url", cluster.scheduler.api_url);
     s.string("api_version", cluster.scheduler.api_version);
     s.path("jwt_key_file", cluster.scheduler.jwt_key_file, base_dir);
@@ -245,6 +242,15 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
       s.require("api_url");
       s.require("jwt_key_file");
       if (cluster.scheduler.api_version.empty()) cluster.scheduler.api_version = "v0.0.38";
+      const auto& url = cluster.scheduler.api_url;
+      if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://"))
+        s.error("api_url", "expected an http:// or https:// URL, got \"" + url + "\"");
+      // It becomes a path segment of every call: "v" and three dot-separated numbers.
+      const auto& v = cluster.scheduler.api_version;
+      bool version_ok = v.size() >= 6 && v[0] == 'v' && std::count(v.begin(), v.end(), '.') == 2 &&
+                        v.find("..") == std::string::npos && v.back() != '.' && v[1] != '.' &&
+                        std::all_of(v.begin() + 1, v.end(), [](char ch) { return (ch >= '0' && ch <= '9') || ch == '.'; });
+      if (!version_ok) s.error("api_version", "expected a slurmrestd API version such as v0.0.38, got \"" + v + "\"");
     }
   }
 

@@ -132,12 +132,33 @@ TEST(Sizes, ParsesUnits) {
   EXPECT_FALSE(parse_size("20000000TiB"));
 }
 
-TEST(Config, SchedulerBackendsNotYetAvailableAreRefusedNotSubstituted) {
-  for (const char* type : {"slurm_rest", "pbs"}) {
+TEST(Config, PbsSchedulerIsAccepted) {
+  std::string text = kMinimal;
+  text.replace(text.find("    file_systems:"), 0, "    scheduler: {type: pbs}\n");
+  auto r = parse_config(text);
+  ASSERT_TRUE(r.errors.empty()) << dump(r);
+  EXPECT_EQ(r.config->clusters[0].scheduler.type, SchedulerType::pbs);
+}
+
+TEST(Config, SlurmRestSchedulerIsValidated) {
+  auto with = [](const std::string& scheduler) {
     std::string text = kMinimal;
-    text.replace(text.find("    file_systems:"), 0,
-                 std::string("    scheduler: {type: ") + type + ", api_url: http://x, jwt_key_file: /k}\n");
-    auto r = parse_config(text);
-    EXPECT_TRUE(has_error(r, "clusters[0].scheduler.type", "not available")) << type << dump(r);
-  }
+    text.replace(text.find("    file_systems:"), 0, "    scheduler: " + scheduler + "\n");
+    return parse_config(text);
+  };
+  auto r = with("{type: slurm_rest, api_url: http://127.0.0.1:6820, jwt_key_file: /k}");
+  ASSERT_TRUE(r.errors.empty()) << dump(r);
+  EXPECT_EQ(r.config->clusters[0].scheduler.type, SchedulerType::slurm_rest);
+  EXPECT_EQ(r.config->clusters[0].scheduler.api_version, "v0.0.38");
+  r = with("{type: slurm_rest, api_url: http://x, api_version: v0.0.41, jwt_key_file: /k}");
+  ASSERT_TRUE(r.errors.empty()) << dump(r);
+  EXPECT_EQ(r.config->clusters[0].scheduler.api_version, "v0.0.41");
+  EXPECT_TRUE(has_error(with("{type: slurm_rest, jwt_key_file: /k}"), "clusters[0].scheduler.api_url", ""));
+  EXPECT_TRUE(has_error(with("{type: slurm_rest, api_url: http://x}"), "clusters[0].scheduler.jwt_key_file", ""));
+  EXPECT_TRUE(has_error(with("{type: slurm_rest, api_url: 127.0.0.1:6820, jwt_key_file: /k}"),
+                        "clusters[0].scheduler.api_url", "http"));
+  for (const char* bad : {"0.0.38", "v0.0", "v0..38", "v0.0.38/../x", "v0.0.38?a"})
+    EXPECT_TRUE(has_error(with(std::string("{type: slurm_rest, api_url: http://x, jwt_key_file: /k, api_version: \"") + bad + "\"}"),
+                          "clusters[0].scheduler.api_version", "v0.0.38"))
+        << bad;
 }

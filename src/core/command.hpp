@@ -37,6 +37,13 @@ class CommandRunner {
  public:
   virtual ~CommandRunner() = default;
   virtual boost::asio::awaitable<CommandResult> run(Command command) = 0;
+
+  // The user the commands run as, for backends that act as the user by other means (a Slurm
+  // token for slurmrestd); "" when the runner does not say.
+  virtual std::string user() const { return {}; }
+  // Records a call to a backend that is not a command, e.g. "slurmrestd:GET /slurm/v0.0.38/jobs"
+  // with its HTTP status (-1 when it could not be made), in the request's audit trail.
+  virtual void record_call(std::string /*what*/, int /*status*/, std::chrono::microseconds /*duration*/) {}
 };
 
 }  // namespace portico::core

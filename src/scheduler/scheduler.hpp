@@ -21,6 +21,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,8 +64,11 @@ class Scheduler {
     bool all_users = false;              // honoured as far as the scheduler lets the user see
     std::optional<std::string> account;
     std::optional<std::string> name;
+    // How far back finished jobs are listed (FirecREST's time_window: 1h, 8h, 24h, 3d, 7d).
+    // Pending and running jobs are listed whatever it is.
+    std::chrono::seconds time_window = std::chrono::hours(24);
   };
-  // Pending and running jobs and those finished recently (the last day).
+  // Pending and running jobs and those finished within filter.time_window.
   virtual boost::asio::awaitable<std::vector<Job>> jobs(core::CommandRunner& runner, std::string user, const JobFilter& filter) = 0;
   // One job, also while it is pending; nullopt when the scheduler does not know it.
   virtual boost::asio::awaitable<std::optional<Job>> job(core::CommandRunner& runner, std::string job_id) = 0;

@@ -162,11 +162,16 @@ boost::asio::awaitable<std::string> SlurmCli::submit(core::CommandRunner& runner
 }
 
 boost::asio::awaitable<std::vector<Job>> SlurmCli::jobs(core::CommandRunner& runner, std::string user, const JobFilter& filter) {
-  std::vector<std::string> squeue = {"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader",
+  // --states=all: a job that has just finished stays in slurmctld (MinJobAge) while slurmdbd may
+  // not have recorded its end yet; without it, such a job is in neither answer for a moment.
+  std::vector<std::string> squeue = {"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--states=all",
                                      "--format=" + std::string(squeue_job_format)};
   std::vector<std::string> sacct = {"env", "SLURM_TIME_FORMAT=%s", "sacct", "--noheader", "--parsable2",
                                     sacct_delimiter(), "--format=" + std::string(sacct_job_format),
-                                    "--starttime=now-1days"};
+                                    // Finished jobs of the window; sacct also lists every job
+                                    // still pending or running in it, whenever it started.
+                                    fmt::format("--starttime=now-{}seconds", filter.time_window.count()),
+                                    "--endtime=now"};
   if (filter.all_users) {
     sacct.push_back("--allusers");
   } else {
@@ -193,7 +198,7 @@ boost::asio::awaitable<std::vector<Job>> SlurmCli::jobs(core::CommandRunner& run
 }
 
 boost::asio::awaitable<std::optional<Job>> SlurmCli::job(core::CommandRunner& runner, std::string job_id) {
-  core::Command squeue_cmd = command({"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader",
+  core::Command squeue_cmd = command({"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--states=all",
                                       "--format=" + std::string(squeue_job_format), "--jobs=" + job_id});
   auto live = co_await runner.run(std::move(squeue_cmd));
   core::Command sacct_cmd = command({"env", "SLURM_TIME_FORMAT=%s", "sacct", "--noheader", "--parsable2",
@@ -206,6 +211,7 @@ boost::asio::awaitable<std::optional<Job>> SlurmCli::job(core::CommandRunner& ru
   if (live.exit_status == 0) queued = parse_squeue_jobs(live.out, cluster);
   else if (!slurm_refusal(live.err) || slurm_refusal(live.err)->kind() != core::ErrorKind::not_found)
     accepted_output(live, "squeue");
+  // Given an array's id, both tools answer for all its tasks: keep the one record asked for.
   auto merged = merge_jobs(std::move(queued), std::move(accounted));
   for (auto& j : merged)
     if (j.job_id == job_id) co_return std::move(j);
@@ -219,14 +225,28 @@ boost::asio::awaitable<JobMetadata> SlurmCli::metadata(core::CommandRunner& runn
   core::Command script = command({"scontrol", "write", "batch_script", job_id, "-"});
   auto written = co_await runner.run(std::move(script));
   // A job submitted elsewhere or by another user may have no script the caller can read.
-  if (written.exit_status == 0 && !written.out_truncated) co_return parse_scontrol_job_metadata(text, written.out);
-  co_return parse_scontrol_job_metadata(text);
+  if (written.exit_status == 0 && !written.out_truncated) co_return parse_scontrol_job_metadata(text, written.out, job_id);
+  co_return parse_scontrol_job_metadata(text, std::nullopt, job_id);
 }
 
 boost::asio::awaitable<void> SlurmCli::cancel(core::CommandRunner& runner, std::string job_id) {
-  auto found = co_await job(runner, job_id);
-  if (!found) throw core::Failure(core::ErrorKind::not_found, "Job not found: " + job_id);
-  core::Command cmd = command({"scancel", job_id});
+  // `scancel <array id>` would cancel every task of the array: cancel the one record by its
+  // display id, found live by squeue or, once it has ended, in accounting.
+  core::Command squeue_cmd = command({"squeue", "--noheader", "--format=" + std::string(squeue_id_format),
+                                      "--jobs=" + job_id});
+  auto live = co_await runner.run(std::move(squeue_cmd));
+  std::optional<std::string> target;
+  if (live.exit_status == 0) target = slurm_cancel_target(live.out, job_id);
+  else if (!slurm_refusal(live.err) || slurm_refusal(live.err)->kind() != core::ErrorKind::not_found)
+    accepted_output(live, "squeue");
+  if (!target) {
+    core::Command sacct_cmd = command({"sacct", "--noheader", "--parsable2", sacct_delimiter(),
+                                       "--format=" + std::string(sacct_id_format), "--jobs=" + job_id});
+    auto done = co_await runner.run(std::move(sacct_cmd));
+    target = slurm_cancel_target(accepted_output(done, "sacct"), job_id);
+  }
+  if (!target) throw core::Failure(core::ErrorKind::not_found, "Job not found: " + job_id);
+  core::Command cmd = command({"scancel", *target});
   auto result = co_await runner.run(std::move(cmd));
   accepted_output(result, "scancel");
 }

@@ -33,12 +33,16 @@ class SlurmCli final : public Scheduler {
   // `env NAME=value... <sbatch> --parsable ...` with the script on stdin (submission.hpp);
   // sbatch's absolute path is looked up once (`command -v sbatch`).
   boost::asio::awaitable<std::string> submit(core::CommandRunner& runner, const JobSubmission& job) override;
-  // squeue (pending, running) merged with sacct (finished in the last day; steps as tasks).
+  // squeue (pending, running) merged with sacct (`--starttime=now-<time window>seconds
+  // --endtime=now`: finished in the window; steps as tasks). Jobs carry their raw ids, so each
+  // task of a job array is a job of its own (slurm_job_parse.hpp).
   boost::asio::awaitable<std::vector<Job>> jobs(core::CommandRunner& runner, std::string user, const JobFilter& filter) override;
   boost::asio::awaitable<std::optional<Job>> job(core::CommandRunner& runner, std::string job_id) override;
   // `scontrol --oneliner show job` and `scontrol write batch_script <id> -`.
   boost::asio::awaitable<JobMetadata> metadata(core::CommandRunner& runner, std::string job_id) override;
-  // `scancel <id>`, after checking the job exists (scancel says nothing about unknown ids).
+  // `scancel <display id>` of the one record whose raw id is job_id, found with squeue, else
+  // sacct (scancel says nothing about unknown ids, and `scancel <array id>` would cancel the
+  // whole array).
   boost::asio::awaitable<void> cancel(core::CommandRunner& runner, std::string job_id) override;
   // `srun --jobid=<id> --overlap -- /bin/sh -c <command>`
   boost::asio::awaitable<void> attach(core::CommandRunner& runner, std::string job_id, std::string command) override;

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "scheduler/golden.hpp"
+#include "scheduler/slurm_job_parse.hpp"
 #include "scheduler/userinfo.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -217,4 +218,83 @@ TEST(Userinfo, RunsIdInTheCLocale) {
   EXPECT_EQ(info.group.id, 1002u);
   ASSERT_EQ(info.groups.size(), 2u);
   EXPECT_EQ(info.groups[1].name, "hpcusers");
+}
+
+TEST(SlurmCli, JobsAskSacctForTheTimeWindow) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer(golden("jobs/squeue_array.txt"))
+      .answer(golden("jobs/sacct_array_running.txt"))
+      .answer("ClusterName             = hpc\n");
+  Scheduler::JobFilter filter;
+  filter.time_window = std::chrono::hours(8);
+  auto jobs = await(slurm.jobs(runner, "alice", filter));
+  ASSERT_EQ(runner.calls.size(), 3u);
+  EXPECT_EQ(runner.calls[0], (Argv{"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--states=all",
+                                   "--format=" + std::string(squeue_job_format), "--user=alice"}));
+  EXPECT_EQ(runner.calls[1], (Argv{"env", "SLURM_TIME_FORMAT=%s", "sacct", "--noheader", "--parsable2",
+                                   std::string("--delimiter=\x1f"), "--format=" + std::string(sacct_job_format),
+                                   "--starttime=now-28800seconds", "--endtime=now", "--user=alice"}));
+  // The array's tasks, each under its own raw id.
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].job_id, "5935");
+  EXPECT_EQ(jobs[1].job_id, "5934");
+}
+
+TEST(SlurmCli, JobsDefaultWindowIsOneDay) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer("").answer("").answer("ClusterName = hpc\n");
+  EXPECT_TRUE(await(slurm.jobs(runner, "alice", Scheduler::JobFilter{})).empty());
+  EXPECT_THAT(runner.calls[1], ::testing::Contains("--starttime=now-86400seconds"));
+}
+
+TEST(SlurmCli, OneArrayTaskByItsRawId) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  // Given the array's id 5934, squeue and sacct answer for the whole array.
+  runner.answer(golden("jobs/squeue_array.txt"))
+      .answer(golden("jobs/sacct_array_running.txt"))
+      .answer("ClusterName = hpc\n");
+  auto job = await(slurm.job(runner, "5934"));
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->job_id, "5934");
+  EXPECT_EQ(job->status.state, "PENDING");  // not task 0, which runs as 5935
+  EXPECT_THAT(runner.calls[0], ::testing::Contains("--jobs=5934"));
+}
+
+TEST(SlurmCli, CancelOneArrayRecordByItsDisplayId) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer(golden("jobs/squeue_ids_array.txt")).answer("");
+  await(slurm.cancel(runner, "5934"));
+  EXPECT_THAT(runner.calls, ElementsAre(Argv{"squeue", "--noheader", "--format=%A\x1f%i", "--jobs=5934"},
+                                        Argv{"scancel", "5934_[1-2]"}));
+}
+
+TEST(SlurmCli, CancelFallsBackToAccountingThenNotFound) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer("", 1, "slurm_load_jobs error: Invalid job id specified\n")
+      .answer(golden("jobs/sacct_ids_array.txt"))
+      .answer("", 0, "scancel: error: Kill job error on job id 5934_1: Job/step already completing or completed\n")
+      .answer("")
+      .answer("");
+  await(slurm.cancel(runner, "5936"));
+  EXPECT_EQ(runner.calls[1], (Argv{"sacct", "--noheader", "--parsable2", std::string("--delimiter=\x1f"),
+                                   "--format=JobIDRaw,JobID", "--jobs=5936"}));
+  EXPECT_EQ(runner.calls[2], (Argv{"scancel", "5934_1"}));
+  auto f = failure_of(slurm.cancel(runner, "77"));
+  EXPECT_EQ(f.kind(), ErrorKind::not_found);
+  EXPECT_THAT(f.what(), HasSubstr("Job not found: 77"));
+}
+
+TEST(SlurmCli, MetadataOfOneArrayRecord) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer(golden("jobs/scontrol_show_job_array.txt")).answer("#!/bin/bash\n");
+  auto meta = await(slurm.metadata(runner, "5935"));
+  EXPECT_EQ(meta.job_id, "5935");
+  EXPECT_EQ(meta.standard_output, "/tmp/jobs_alice_arr/array_5934_0.out");
+  EXPECT_EQ(meta.script, "#!/bin/bash\n");
 }

@@ -292,7 +292,20 @@ std::vector<Job> merge_jobs(std::vector<Job> from_squeue, std::vector<Job> from_
       continue;
     }
     Job& accounted = merged[found->second];
-    if (is_final_state(accounted.status.state)) continue;
+    if (is_final_state(accounted.status.state)) {
+      // The outcome is accounting's; the description stays the controller's, which still holds
+      // the job (MinJobAge): slurmdbd's first record of a job that ended at once can be a
+      // placeholder for a moment (name "allocation", group root, no nodes).
+      if (!live.name.empty()) accounted.name = std::move(live.name);
+      if (live.user) accounted.user = std::move(live.user);
+      if (live.group) accounted.group = std::move(live.group);
+      if (live.account) accounted.account = std::move(live.account);
+      if (!live.partition.empty()) accounted.partition = std::move(live.partition);
+      if (!live.nodes.empty()) accounted.nodes = std::move(live.nodes);
+      if (live.allocation_nodes > 0) accounted.allocation_nodes = live.allocation_nodes;
+      if (!live.working_directory.empty()) accounted.working_directory = std::move(live.working_directory);
+      continue;
+    }
     // sacct's exit code of an unfinished job is a placeholder "0:0", so squeue's absent one is
     // the truth; its cluster and steps are real.
     live.tasks = std::move(accounted.tasks);
@@ -303,13 +316,24 @@ std::vector<Job> merge_jobs(std::vector<Job> from_squeue, std::vector<Job> from_
   return merged;
 }
 
-JobMetadata parse_scontrol_job_metadata(std::string_view show_job, std::optional<std::string_view> batch_script) {
+JobMetadata parse_scontrol_job_metadata(std::string_view show_job, std::optional<std::string_view> batch_script,
+                                        std::string_view job_id) {
   constexpr std::string_view what = "scontrol show job";
-  // The first record: from the first line up to the next line starting "JobId=" (a newline in
-  // a job name continues the record on a line of its own).
+  // A record runs from a line starting "JobId=" up to the next such line (a newline in a job
+  // name continues the record on a line of its own).
   auto start = show_job.find_first_not_of(" \t\r\n");
   if (start == std::string_view::npos || !show_job.substr(start).starts_with("JobId=")) {
     throw malformed(what, show_job);
+  }
+  if (!job_id.empty()) {
+    // The record of job_id: "JobId=<id> " at the start of the text or of a line.
+    auto head = fmt::format("JobId={} ", job_id);
+    std::size_t at = show_job.substr(start).starts_with(head) ? start : std::string_view::npos;
+    for (std::size_t nl = show_job.find('\n'); at == std::string_view::npos && nl != std::string_view::npos;
+         nl = show_job.find('\n', nl + 1))
+      if (show_job.substr(nl + 1).starts_with(head)) at = nl + 1;
+    if (at == std::string_view::npos) throw malformed(what, head + "not in the output");
+    start = at;
   }
   auto record = show_job.substr(start);
   for (std::size_t nl = record.find('\n'); nl != std::string_view::npos; nl = record.find('\n', nl + 1)) {
@@ -336,6 +360,20 @@ JobMetadata parse_scontrol_job_metadata(std::string_view show_job, std::optional
   meta.standard_error = last("StdErr");
   if (batch_script) meta.script = std::string(*batch_script);
   return meta;
+}
+
+std::optional<std::string> slurm_cancel_target(std::string_view ids, std::string_view raw_id) {
+  constexpr std::string_view what = "job id list";
+  for (const auto& f : split_records(ids, 2, what)) {
+    if (f[0] != raw_id) continue;  // also skips steps: "123.batch" is never a plain id
+    std::string display(f[1]);
+    if (display.empty()) throw malformed(what, "empty job id");
+    // "123_[1-2%1]": the throttle is part of the display, not of the id scancel reads.
+    if (auto percent = display.find('%'); percent != std::string::npos && display.back() == ']')
+      display.erase(percent, display.size() - 1 - percent);
+    return display;
+  }
+  return std::nullopt;
 }
 
 }  // namespace portico::scheduler

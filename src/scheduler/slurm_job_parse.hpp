@@ -14,6 +14,15 @@
 // with a fixed field count a record whose name holds a newline is still recognised: lines are
 // joined until the record has all its separators.
 //
+// Job arrays: `sbatch --array=0-2` makes one job record per task, each with its own numeric
+// job id (JobIDRaw in sacct, %A in squeue), while Slurm's display id is "123_4" (or
+// "123_[5-9]" for the tasks still pending together in the array's own record). The contract
+// wants ids matching ^[a-zA-Z0-9]+$, so every job is reported under its raw id: each array
+// task is a job of its own that GET jobs/{id} and DELETE find again. For a plain job both ids
+// are the same. Careful: given the array's id (the raw id of one of its records), squeue,
+// sacct, scontrol and scancel answer for or act on the whole array, so callers pick the one
+// record they asked for, and cancel through its display id (slurm_cancel_target).
+//
 // Every command must run with SLURM_TIME_FORMAT=%s, so that times are epoch seconds and need no
 // guess at the cluster's time zone; a time in any other form is a Failure, not a guess.
 
@@ -30,16 +39,16 @@ inline constexpr char job_field_separator = '\x1f';
 // The --format value for `env SLURM_TIME_FORMAT=%s sacct --noheader --parsable2
 // --delimiter=<job_field_separator> --format=<sacct_job_format> ...`.
 inline constexpr std::string_view sacct_job_format =
-    "JobID,State,Reason,ExitCode,ElapsedRaw,Start,End,Suspended,TimelimitRaw,Account,NNodes,"
+    "JobIDRaw,State,Reason,ExitCode,ElapsedRaw,Start,End,Suspended,TimelimitRaw,Account,NNodes,"
     "Cluster,Group,NodeList,Partition,Priority,UID,User,WorkDir,JobName";
 
 // The --format value for `env SLURM_TIME_FORMAT=%s squeue --noheader --format=<squeue_job_format>`.
-// Fields: %i job id, %T state, %r reason, %a account, %D nodes, %P partition, %Q priority,
+// Fields: %A job id (raw: an array task's own), %T state, %r reason, %a account, %D nodes, %P partition, %Q priority,
 // %u user, %g group, %N node list, %S start (expected, while pending), %e end (expected, while
 // running), %M time used, %l time limit, %Z working directory, %j name. No width is given, so
 // squeue neither pads nor cuts a field.
 inline constexpr std::string_view squeue_job_format =
-    "%i\x1f%T\x1f%r\x1f%a\x1f%D\x1f%P\x1f%Q\x1f%u\x1f%g\x1f%N\x1f%S\x1f%e\x1f%M\x1f%l\x1f%Z\x1f%j";
+    "%A\x1f%T\x1f%r\x1f%a\x1f%D\x1f%P\x1f%Q\x1f%u\x1f%g\x1f%N\x1f%S\x1f%e\x1f%M\x1f%l\x1f%Z\x1f%j";
 
 // sacct output in the form above, in its order. Steps ("123.batch", "123.extern", "123.0")
 // become the tasks of their allocation; a step whose allocation is not in the text is left
@@ -58,8 +67,10 @@ std::vector<Job> parse_squeue_jobs(std::string_view text, std::string_view clust
 // only squeue knows (pending jobs slurmdbd has not heard of yet) in squeue's order. For a job in
 // both, squeue's live status, times and placement win while sacct still calls it unfinished
 // (the accounting database lags the controller); once sacct has a final state (COMPLETED,
-// FAILED, TIMEOUT, ...) the job ended between the two calls and sacct's record wins. Tasks
-// always come from sacct, which is the only one that knows steps.
+// FAILED, TIMEOUT, ...) sacct's outcome (state, exit code, times) wins, while the controller's
+// description (name, user, group, account, partition, nodes, working directory) is kept: a job
+// that ended at once can have a placeholder record in slurmdbd for a moment. Tasks always come
+// from sacct, which is the only one that knows steps.
 std::vector<Job> merge_jobs(std::vector<Job> from_squeue, std::vector<Job> from_sacct);
 
 // `env SLURM_TIME_FORMAT=%s scontrol --oneliner show job <id>` and, optionally, the output of
@@ -70,7 +81,20 @@ std::vector<Job> merge_jobs(std::vector<Job> from_squeue, std::vector<Job> from_
 // Command, WorkDir), so a name such as "x StdOut=/etc/passwd" cannot stand in for them.
 // Throws core::Failure(internal) when there is no job record.
 JobMetadata parse_scontrol_job_metadata(std::string_view show_job,
-                                        std::optional<std::string_view> batch_script = std::nullopt);
+                                        std::optional<std::string_view> batch_script = std::nullopt,
+                                        std::string_view job_id = {});
+
+// The format values for listing raw and display ids side by side:
+// `squeue --noheader --format=<squeue_id_format> --jobs=<id>` and
+// `sacct --noheader --parsable2 --delimiter=<job_field_separator> --format=<sacct_id_format> --jobs=<id>`.
+inline constexpr std::string_view squeue_id_format = "%A\x1f%i";
+inline constexpr std::string_view sacct_id_format = "JobIDRaw,JobID";
+
+// What to give scancel to cancel exactly the job record whose raw id is raw_id, read from the
+// output of either command above: its display id ("123_4"; "123_[5-9]" for the pending tasks
+// an array still holds together, without a "%N" throttle, which scancel does not read), or
+// nullopt when the text has no such record. Steps ("123.batch") are skipped.
+std::optional<std::string> slurm_cancel_target(std::string_view ids, std::string_view raw_id);
 
 // "2:0" -> {2, 0}; "0:9" -> {0, 9}: the exit code and the signal that ended it.
 struct ExitCode {

@@ -433,3 +433,93 @@ TEST(ParseScontrolJobMetadata, GoldenUnknownJobIsRefused) {
   EXPECT_THAT(internal_failure([] { parse_scontrol_job_metadata("No jobs in the system\n"); }),
               HasSubstr("scontrol show job"));
 }
+
+// ---- job arrays (golden: testdata/jobs/*array*, array 5934 = tasks 5935, 5936, 5934)
+
+TEST(SlurmJobFormats, AskForRawIdsSoArrayTasksHaveIdsOfDigits) {
+  EXPECT_TRUE(squeue_job_format.starts_with("%A\x1f"));
+  EXPECT_TRUE(sacct_job_format.starts_with("JobIDRaw,"));
+}
+
+TEST(SlurmJobArrays, GoldenSqueueListsEachTaskUnderItsRawId) {
+  auto jobs = parse_squeue_jobs(golden("jobs/squeue_array.txt"), "hpc");
+  EXPECT_THAT(ids(jobs), ElementsAre("5934", "5935"));
+  const auto& pending = find_job(jobs, "5934");  // tasks 1-2, still held together
+  EXPECT_EQ(pending.status.state, "PENDING");
+  EXPECT_EQ(pending.status.state_reason, "JobArrayTaskLimit");
+  EXPECT_EQ(pending.nodes, "");
+  const auto& running = find_job(jobs, "5935");  // task 0
+  EXPECT_EQ(running.status.state, "RUNNING");
+  EXPECT_EQ(running.name, "array_job");
+  EXPECT_EQ(running.time.start, 1795554927);
+  EXPECT_EQ(running.working_directory, "/tmp/jobs_alice_arr");
+}
+
+TEST(SlurmJobArrays, GoldenSacctGivesEachTaskItsOwnStepsAndExitCode) {
+  auto jobs = parse_sacct_jobs(golden("jobs/sacct_array.txt"));
+  EXPECT_THAT(ids(jobs), ElementsAre("5935", "5936", "5934"));
+  for (const auto& job : jobs) {
+    for (unsigned char c : job.job_id) EXPECT_TRUE(std::isalnum(c)) << job.job_id;
+    EXPECT_THAT(task_ids(job), ElementsAre(job.job_id + ".batch"));
+  }
+  EXPECT_EQ(find_job(jobs, "5935").status.state, "COMPLETED");
+  EXPECT_EQ(find_job(jobs, "5936").status.state, "FAILED");
+  EXPECT_EQ(find_job(jobs, "5936").status.exit_code, 1);
+  EXPECT_EQ(find_job(jobs, "5934").status.exit_code, 2);
+  EXPECT_EQ(find_job(jobs, "5934").time.end, 1795554989);
+}
+
+TEST(SlurmJobArrays, GoldenMergeKeepsPendingAndRunningTasksApart) {
+  auto merged = merge_jobs(parse_squeue_jobs(golden("jobs/squeue_array.txt"), "hpc"),
+                           parse_sacct_jobs(golden("jobs/sacct_array_running.txt")));
+  EXPECT_THAT(ids(merged), ElementsAre("5935", "5934"));
+  EXPECT_EQ(find_job(merged, "5935").status.state, "RUNNING");
+  EXPECT_THAT(task_ids(find_job(merged, "5935")), ElementsAre("5935.batch"));
+  EXPECT_EQ(find_job(merged, "5934").status.state, "PENDING");
+}
+
+TEST(SlurmJobArrays, GoldenCancelTargetIsTheDisplayIdOfThatRecordOnly) {
+  auto live = golden("jobs/squeue_ids_array.txt");
+  EXPECT_EQ(slurm_cancel_target(live, "5935"), "5934_0");
+  // The pending tasks' record: the throttle "%1" is dropped, scancel reads "5934_[1-2]".
+  EXPECT_EQ(slurm_cancel_target(live, "5934"), "5934_[1-2]");
+  EXPECT_EQ(slurm_cancel_target(live, "5936"), std::nullopt);
+  auto done = golden("jobs/sacct_ids_array.txt");
+  EXPECT_EQ(slurm_cancel_target(done, "5934"), "5934_2");
+  EXPECT_EQ(slurm_cancel_target(done, "5936"), "5934_1");
+  EXPECT_EQ(slurm_cancel_target(done, "5934.batch"), "5934_2.batch");  // exact match only
+  EXPECT_EQ(slurm_cancel_target(done, "593"), std::nullopt);
+  EXPECT_EQ(slurm_cancel_target("", "5"), std::nullopt);
+  // A plain job: both ids are the same.
+  EXPECT_EQ(slurm_cancel_target(std::string("12") + sep + "12\n", "12"), "12");
+  EXPECT_THAT(internal_failure([] { slurm_cancel_target("12 12\n", "12"); }), HasSubstr("job id list"));
+}
+
+TEST(SlurmJobArrays, GoldenMetadataPicksTheRecordAskedFor) {
+  auto text = golden("jobs/scontrol_show_job_array.txt");
+  EXPECT_EQ(parse_scontrol_job_metadata(text, std::nullopt, "5935").job_id, "5935");
+  EXPECT_EQ(parse_scontrol_job_metadata(text, std::nullopt, "5935").standard_output,
+            "/tmp/jobs_alice_arr/array_5934_0.out");
+  EXPECT_EQ(parse_scontrol_job_metadata(text, std::nullopt, "5934").job_id, "5934");
+  EXPECT_EQ(parse_scontrol_job_metadata(text).job_id, "5934");  // no id: the first record
+  EXPECT_THAT(internal_failure([&] { parse_scontrol_job_metadata(text, std::nullopt, "593"); }),
+              HasSubstr("JobId=593 "));
+}
+
+TEST(MergeJobs, APlaceholderAccountingRecordTakesTheControllersDescription) {
+  // Seen on the site: a job that ended at once, whose first slurmdbd record is still a
+  // placeholder while squeue (--states=all, within MinJobAge) describes it fully.
+  auto squeue = fmt::format("6214{0}COMPLETED{0}None{0}climate{0}1{0}normal{0}4294901758{0}alice{0}alice{0}vm{0}"
+                            "1795549607{0}1795549608{0}0:01{0}1:00{0}/home/alice{0}array-a8f4a0ed\n",
+                            sep);
+  auto sacct = sacct_line("6214", "COMPLETED");
+  auto accounted = parse_sacct_jobs(sacct);
+  ASSERT_EQ(accounted.size(), 1u);
+  accounted[0].name = "allocation";
+  accounted[0].group = "root";
+  auto merged = merge_jobs(parse_squeue_jobs(squeue, "hpc"), std::move(accounted));
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_EQ(merged[0].name, "array-a8f4a0ed");
+  EXPECT_EQ(merged[0].group, "alice");
+  EXPECT_EQ(merged[0].status.state, "COMPLETED");  // the outcome stays accounting's
+}

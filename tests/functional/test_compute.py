@@ -1,4 +1,6 @@
-"""The FirecREST compute API on the real Slurm of the site, through the Slurm CLI over SSH."""
+"""The FirecREST compute API on the real Slurm of the site, with each scheduler backend: the Slurm
+CLI over SSH ("slurm") and slurmrestd with the CLI for what it cannot do ("slurm_rest")."""
+import json
 import time
 import uuid
 
@@ -6,22 +8,35 @@ import pytest
 import requests
 
 import openapi
-from gateway import Gateway
+from gateway import Gateway, free_port
 
 TERMINAL = {"BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY",
             "PREEMPTED", "TIMEOUT"}
 
 
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    g = Gateway(tmp_path_factory.mktemp("compute")).start()
+BACKENDS = ["slurm", "slurm_rest"]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def gw(request, tmp_path_factory):
+    g = Gateway(tmp_path_factory.mktemp("compute-" + request.param), env={"PORTICO_SCHEDULER": request.param}).start()
+    g.scheduler = request.param
     yield g
     assert g.stop() == 0
 
 
 class Client:
-    def __init__(self, gw, token):
-        self.gw, self.headers = gw, {"Authorization": f"Bearer {token}"}
+    # The site's access tokens live 5 minutes; a module of tests against one backend runs longer.
+    TOKEN_AGE = 120
+
+    def __init__(self, gw, new_token):
+        self.gw, self.new_token, self.token, self.fetched = gw, new_token, None, 0.0
+
+    @property
+    def headers(self):
+        if self.token is None or time.monotonic() - self.fetched > self.TOKEN_AGE:
+            self.token, self.fetched = self.new_token(), time.monotonic()
+        return {"Authorization": f"Bearer {self.token}"}
 
     def __call__(self, method, path, **kw):
         return requests.request(method, self.gw.url + path, headers=self.headers, timeout=120, **kw)
@@ -56,14 +71,14 @@ class Client:
 
 @pytest.fixture(scope="module")
 def alice(gw, token):
-    c = Client(gw, token("alice"))
+    c = Client(gw, lambda: token("alice"))
     c.user = "alice"
     return c
 
 
 @pytest.fixture(scope="module")
 def bob(gw, token):
-    c = Client(gw, token("bob"))
+    c = Client(gw, lambda: token("bob"))
     c.user = "bob"
     return c
 
@@ -186,14 +201,17 @@ def test_unknown_jobs_and_bad_ids(alice):
     ({}, "job.script"),
 ])
 def test_bad_submissions_are_400_and_submit_nothing(alice, job, field):
-    job = {"workingDirectory": "/home/alice", **job}
-    before = alice("GET", "/compute/hpc/jobs").json()["jobs"]
+    # Named uniquely: other tests submit as alice at the same time, so counting her jobs would race.
+    name = f"bad-{uuid.uuid4().hex[:8]}"
+    job = {"workingDirectory": "/home/alice", "name": name, **job}
     r = alice("POST", "/compute/hpc/jobs", json={"job": job})
     assert r.status_code == 400, r.text
     body = r.json()
     assert body["errorType"] == "validation"
     assert body["data"]["fields"][0]["name"] == field
-    assert len(alice("GET", "/compute/hpc/jobs").json()["jobs"]) == len(before)
+    r = alice("GET", "/compute/hpc/jobs", params={"name": name})
+    assert r.status_code == 200, r.text
+    assert r.json()["jobs"] == []
 
 
 def test_an_oversized_script_is_413(alice):
@@ -207,3 +225,151 @@ def test_scheduler_refusals_are_4xx_with_the_schedulers_words(alice, bob):
     r = bob.submit(account="genomics", expect=403)
     assert "Invalid account" in r.json()["message"]
     r = alice.submit(account="nosuchaccount", expect=403)
+
+
+# --------------------------------------------------------------------------- slurmrestd backend
+
+def audit_calls(gw, request_id):
+    """The backend calls the audit line of a request names (written just after the reply)."""
+    deadline = time.monotonic() + 5
+    while True:
+        lines = [json.loads(l) for l in gw.log_lines() if l.startswith("{") and f'"{request_id}"' in l]
+        if lines or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert lines, "no audit line for the request"
+    # `id -Gn` is the access rule's group lookup (cached), whatever the scheduler.
+    return [c["what"] for c in lines[-1].get("backend") or [] if c["what"] != "ssh:id"]
+
+
+# base64url of {"alg":"HS256","typ":"JWT"}: how every Slurm token Portico mints begins.
+SLURM_TOKEN_PREFIX = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+
+
+def test_the_rest_backend_calls_slurmrestd_and_sbatch_only_for_what_slurmrestd_cannot(gw, alice):
+    if gw.scheduler != "slurm_rest":
+        pytest.skip("slurmrestd backend only")
+    r = alice("POST", "/compute/hpc/jobs", json={"job": {"workingDirectory": "/home/alice", "script": "#!/bin/bash\ntrue\n"}})
+    assert r.status_code == 201, r.text
+    calls = audit_calls(gw, r.headers["X-Request-ID"])
+    assert calls == ["slurmrestd:POST /slurm/v0.0.38/job/submit"], calls
+    job_id = r.json()["jobId"]
+    r = alice("GET", f"/compute/hpc/jobs/{job_id}")
+    calls = audit_calls(gw, r.headers["X-Request-ID"])
+    assert calls[:2] == [f"slurmrestd:GET /slurm/v0.0.38/job/{job_id}", f"slurmrestd:GET /slurmdb/v0.0.38/job/{job_id}"]
+    # #SBATCH lines are read by sbatch only: such a script goes through the CLI.
+    r = alice("POST", "/compute/hpc/jobs",
+              json={"job": {"workingDirectory": "/home/alice", "script": "#!/bin/bash\n#SBATCH --job-name=x\ntrue\n"}})
+    assert r.status_code == 201, r.text
+    calls = audit_calls(gw, r.headers["X-Request-ID"])
+    assert not any(c.startswith("slurmrestd:") for c in calls) and any("sbatch" in c for c in calls), calls
+    assert alice.job(r.json()["jobId"])["name"] == "x"
+    r = alice("GET", "/compute/hpc/jobs")
+    calls = audit_calls(gw, r.headers["X-Request-ID"])
+    assert calls[:2] == ["slurmrestd:GET /slurm/v0.0.38/jobs", "slurmrestd:GET /slurmdb/v0.0.38/jobs"], calls
+    assert SLURM_TOKEN_PREFIX not in gw.log.read_text(errors="replace")
+
+
+def test_a_wrong_slurmrestd_url_is_424(tmp_path, token):
+    dead_port = free_port()  # nothing listens there
+    g = Gateway(tmp_path, env={"PORTICO_SCHEDULER": "slurm_rest",
+                               "PORTICO_SCHEDULER_API_URL": f"http://127.0.0.1:{dead_port}"})
+    # Without a probe user the health checker does not mark the scheduler down (which is a 503):
+    # the request itself meets the unreachable slurmrestd.
+    g.config.write_text("\n".join(l for l in g.config.read_text().splitlines() if "probe_user" not in l) + "\n")
+    g.start()
+    try:
+        alice = Client(g, lambda: token("alice"))
+        alice.user = "alice"
+        for method, path, body in [("GET", "/compute/hpc/jobs", None), ("GET", "/compute/hpc/jobs/1", None),
+                                   ("POST", "/compute/hpc/jobs",
+                                    {"job": {"workingDirectory": "/home/alice", "script": "#!/bin/bash\ntrue\n"}})]:
+            r = alice(method, path, json=body)
+            assert r.status_code == 424, (path, r.text)
+            assert "slurmrestd" in r.json()["message"]
+    finally:
+        assert g.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory, token):
+    gateways = {b: Gateway(tmp_path_factory.mktemp("both-" + b), env={"PORTICO_SCHEDULER": b}).start() for b in BACKENDS}
+    clients = {}
+    for b, g in gateways.items():
+        clients[b] = Client(g, lambda: token("alice"))
+        clients[b].user = "alice"
+    yield clients
+    for g in gateways.values():
+        assert g.stop() == 0
+
+
+def same_job(both, job_id, volatile=()):
+    """The job as both backends report it, once slurmdbd has settled (it records a short job's
+    start and end a moment apart, and both backends read it), field by field."""
+    deadline = time.monotonic() + 30
+    while True:
+        answers = {b: c.job(job_id) for b, c in both.items()}
+        for a in answers.values():
+            for key in volatile:
+                a["time"].pop(key, None)
+        cli, rest = answers["slurm"], answers["slurm_rest"]
+        if cli == rest or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    for field in sorted(set(cli) | set(rest)):
+        assert cli.get(field) == rest.get(field), (field, cli.get(field), rest.get(field))
+    return cli
+
+
+def test_both_backends_answer_the_same_for_the_same_job(both):
+    submitter = both["slurm_rest"]
+    failing = submitter.submit("#!/bin/bash\nexit 3\n", name="same-failing", account="genomics")
+    running = submitter.submit("#!/bin/bash\nsleep 120\n", name="same-running")
+    submitter.wait(failing)
+    submitter.wait(running, until={"RUNNING"})
+    # Accounting may lag slurmctld by a moment: wait until it knows the step of each.
+    for job_id in (failing, running):
+        deadline = time.monotonic() + 30
+        while not both["slurm"].job(job_id)["tasks"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+    done = same_job(both, failing)
+    assert done["status"]["state"] == "FAILED" and done["status"]["exitCode"] == 3 and done["tasks"]
+    live = same_job(both, running, volatile=("elapsed",))
+    assert live["status"]["state"] == "RUNNING"
+    assert submitter("DELETE", f"/compute/hpc/jobs/{running}").status_code == 204
+    submitter.wait(running)
+    deadline = time.monotonic() + 30
+    while both["slurm"].job(running)["status"]["state"] != "CANCELLED" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    cancelled = same_job(both, running)
+    assert cancelled["status"]["state"] == "CANCELLED"
+    # Listings agree too, job by job.
+    lists = {b: {j["jobId"]: j for j in c("GET", "/compute/hpc/jobs", params={"name": "same-failing"}).json()["jobs"]}
+             for b, c in both.items()}
+    assert failing in lists["slurm"] and lists["slurm"] == lists["slurm_rest"]
+
+
+def test_both_backends_answer_the_same_status(both):
+    volatile = {"cpuLoad", "freeMemory", "allocMemory", "allocCpus", "idleCpus", "state"}  # jobs come and go
+    for part in ["nodes", "partitions", "reservations", "userinfo"]:
+        answers = {}
+        for b, c in both.items():
+            r = c("GET", f"/status/hpc/{part}")
+            assert r.status_code == 200, (b, r.text)
+            openapi.validate(openapi.FIRECREST, r)
+            answers[b] = r.json()
+        for node in answers["slurm"].get("nodes", []) + answers["slurm_rest"].get("nodes", []):
+            for key in volatile:
+                node.pop(key)
+        assert answers["slurm"] == answers["slurm_rest"], part
+    # The health probe pings slurmrestd as the probe user and reads the release from it.
+    deadline = time.monotonic() + 60
+    while True:
+        system = both["slurm_rest"]("GET", "/status/systems").json()["systems"][0]
+        health = [s for s in system["servicesHealth"] if s["serviceType"] == "scheduler"]
+        if (health and health[0]["healthy"] and system["scheduler"]["version"]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert health[0]["healthy"], health
+    assert system["scheduler"]["version"] == "22.05.8"
+    assert system["scheduler"]["apiVersion"] == "v0.0.38"

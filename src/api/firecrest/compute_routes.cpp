@@ -1,5 +1,8 @@
 #include <boost/json.hpp>
 
+#include <chrono>
+#include <utility>
+
 #include "api/firecrest/api.hpp"
 #include "api/firecrest/compute_body.hpp"
 #include "api/firecrest/handler_util.hpp"
@@ -34,6 +37,19 @@ std::optional<std::string> non_empty(std::optional<std::string> v) {
   return v;
 }
 
+// FirecREST's time_window (JobsTimeWindow in FirecREST v2): how far back finished jobs are
+// listed. Only its five values are accepted, as FirecREST does; absent or empty keeps its
+// default, the last 24 hours.
+std::chrono::seconds time_window_of(const std::optional<std::string>& value) {
+  using namespace std::chrono_literals;
+  if (!value || value->empty()) return 24h;
+  static constexpr std::pair<std::string_view, std::chrono::seconds> windows[] = {
+      {"1h", 1h}, {"8h", 8h}, {"24h", 24h}, {"3d", 72h}, {"7d", 168h}};
+  for (const auto& [name, seconds] : windows)
+    if (*value == name) return seconds;
+  throw core::validation_error("query", "time_window", "must be one of 1h, 8h, 24h, 3d, 7d");
+}
+
 }  // namespace
 
 void add_compute_routes(Api& api) {
@@ -54,6 +70,7 @@ void add_compute_routes(Api& api) {
             filter.all_users = truthy(query_param(c.query, "allusers"));
             filter.account = non_empty(query_param(c.query, "account"));
             filter.name = non_empty(query_param(c.query, "name"));
+            filter.time_window = time_window_of(query_param(c.query, "time_window"));
             // Slurm reads a comma as a list of several; the value arrives quoted otherwise.
             for (const auto* value : {&filter.account, &filter.name})
               if (*value && (*value)->find_first_of(std::string_view(",\n\0", 3)) != std::string::npos)

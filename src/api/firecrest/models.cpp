@@ -157,6 +157,9 @@ json::value system_json(const config::Cluster& c, const status::ClusterHealth& h
       {"connectionMode", rest ? "hybrid" : "ssh"},
       {"timeout", seconds(c.ssh.command_timeout)},
   };
+  // An extra field (the spec's Scheduler allows more): the PBS backend has never met a live PBS.
+  if (pbs)
+    scheduler["note"] = "PBS backend: no live test; checked only against documented PBS output with a fake runner";
   return json::object{
       {"name", c.name},
       {"ssh", json::object{{"host", c.ssh.host},
