@@ -41,56 +41,64 @@ def sustained(fn):
 
 def main():
     with tempfile.TemporaryDirectory() as work:
-        gw = Gateway(pathlib.Path(work)).start()
+        gateways = {}
+        for backend in ("slurm", "slurm_rest"):
+            (pathlib.Path(work) / backend).mkdir()
+            gateways[backend] = Gateway(pathlib.Path(work) / backend, env={"PORTICO_SCHEDULER": backend}).start()
         raw = RawSsh(work)
         session_local = __import__("threading").local()
         headers = {"Authorization": f"Bearer {token('alice')}"}
         body = {"job": {"workingDirectory": SITE["users"]["alice"]["scratch"], "account": "climate",
                         "script": "#!/bin/bash\ntrue\n", "standardOutput": "/dev/null"}}
 
-        def portico_submit():
-            s = getattr(session_local, "s", None) or requests.Session()
-            session_local.s = s
+        def portico_submit(gw):
+            s = getattr(session_local, gw.url, None) or requests.Session()
+            setattr(session_local, gw.url, s)
             return s.post(gw.url + "/compute/hpc/jobs", json=body, headers=headers, timeout=60).status_code == 201
 
         def raw_submit():
             r = raw.run(f"cd {SITE['users']['alice']['scratch']} && sbatch --parsable --account=climate --output=/dev/null --wrap=true")
             return r.returncode == 0
 
+        def timed(fn, n=7):
+            samples = []
+            for _ in range(n):
+                t = time.perf_counter()
+                fn()
+                samples.append(time.perf_counter() - t)
+            return statistics.median(samples)
+
+        rates, lists, listed = {}, {}, {}
         try:
             raw_rate = sustained(raw_submit)
-            portico_rate = sustained(portico_submit)
+            for backend, gw in gateways.items():
+                rates[backend] = sustained(lambda: portico_submit(gw))
             # Enough jobs in accounting for the listing measure.
             have = int(raw.run("sacct -n -X --starttime=now-1days --format=JobID | wc -l").stdout.strip() or 0)
             for _ in range(max(0, 1000 - have)):
                 raw.run("sbatch --parsable --account=climate --output=/dev/null --wrap=true")
             count = int(raw.run("sacct -n -X --starttime=now-1days --format=JobID | wc -l").stdout.strip())
-
-            def timed(fn, n=7):
-                samples = []
-                for _ in range(n):
-                    t = time.perf_counter()
-                    fn()
-                    samples.append(time.perf_counter() - t)
-                return statistics.median(samples)
-
             listing = (f"env SLURM_TIME_FORMAT=%s squeue --noheader --states=all --format=$'{SQUEUE_FORMAT.replace(chr(31), chr(92) + 'x1f')}' --user=alice >/dev/null; "
                        f"env SLURM_TIME_FORMAT=%s sacct --noheader --parsable2 --delimiter=$'\\x1f' --format={SACCT_FORMAT} "
                        f"--starttime=now-1days --user=alice >/dev/null")
             raw_list = timed(lambda: raw.run(listing))
-            portico_list = timed(lambda: requests.get(gw.url + "/compute/hpc/jobs", headers=headers, timeout=120).raise_for_status())
-            listed = len(requests.get(gw.url + "/compute/hpc/jobs", headers=headers, timeout=120).json()["jobs"])
+            for backend, gw in gateways.items():
+                lists[backend] = timed(lambda: requests.get(gw.url + "/compute/hpc/jobs", headers=headers, timeout=120).raise_for_status())
+                listed[backend] = len(requests.get(gw.url + "/compute/hpc/jobs", headers=headers, timeout=120).json()["jobs"])
         finally:
             subprocess.run(["scancel", "--user=alice", "--state=PENDING"], capture_output=True)
             raw.close()
-            gw.stop()
+            for gw in gateways.values():
+                gw.stop()
 
     print(f"## Compute: {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}, {SECONDS}s per run, {CONCURRENCY} concurrent clients\n")
     print("| measure | portico | raw OpenSSH (ControlMaster) | ratio |")
     print("|---|---|---|---|")
-    print(f"| job submissions per second | {portico_rate:.1f} | {raw_rate:.1f} | {portico_rate / raw_rate:.2f}x |")
-    print(f"| list jobs ({listed} jobs returned, {count} in accounting) | {portico_list * 1000:.0f} ms | "
-          f"{raw_list * 1000:.0f} ms | {portico_list / raw_list:.2f}x |")
+    for backend in gateways:
+        print(f"| job submissions per second, {backend} backend | {rates[backend]:.1f} | {raw_rate:.1f} | {rates[backend] / raw_rate:.2f}x |")
+    for backend in gateways:
+        print(f"| list jobs, {backend} backend ({listed[backend]} jobs returned, {count} in accounting) | "
+              f"{lists[backend] * 1000:.0f} ms | {raw_list * 1000:.0f} ms | {lists[backend] / raw_list:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -243,10 +243,15 @@ boost::asio::awaitable<void> SlurmRest::correct_exit_codes(core::CommandRunner& 
 }
 
 boost::asio::awaitable<std::vector<Job>> SlurmRest::jobs(core::CommandRunner& runner, std::string user, const JobFilter& filter) {
+  // slurmdbd's v0.0.38 job list has no user filter: every user's jobs of the window would come
+  // back (15,000 jobs took 25 s against 5.9 s for squeue + sacct, bench/compute.py), so with
+  // v0.0.38 listing is done by the CLI ("hybrid"); later versions filter by user themselves.
+  if (options_.api_version == "v0.0.38") co_return co_await cli_.jobs(runner, user, filter);
   // Live first: a job that ends between the two calls is then in accounting's answer as finished.
   auto live_reply = co_await call(runner, "GET", "/slurm/" + options_.api_version + "/jobs");
   auto live = filtered(parse_rest_jobs(live_reply.body, now_seconds()), user, filter);
   std::string query = "start_time=now-" + std::to_string(filter.time_window.count()) + "seconds";
+  if (!filter.all_users) query += "&users=" + query_value(user);
   if (filter.account && !filter.account->empty()) query += "&account=" + query_value(*filter.account);
   if (filter.name && !filter.name->empty()) query += "&job_name=" + query_value(*filter.name);
   auto db_reply = co_await call(runner, "GET", "/slurmdb/" + options_.api_version + "/jobs", query, {}, "Nothing found");

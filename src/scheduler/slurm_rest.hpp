@@ -57,8 +57,9 @@ class SlurmRest final : public Scheduler {
 
   // POST /slurm/<v>/job/submit, or sbatch for what slurmrestd cannot submit (above).
   boost::asio::awaitable<std::string> submit(core::CommandRunner& runner, const JobSubmission& job) override;
-  // GET /slurm/<v>/jobs merged with GET /slurmdb/<v>/jobs?start_time=now-<time window>seconds; slurmdbd's
-  // v0.0.38 has no user filter, so both are filtered here (by user unless all_users, account, name).
+  // GET /slurm/<v>/jobs merged with GET /slurmdb/<v>/jobs?start_time=now-<time window>seconds&users=<user>,
+  // both also filtered here (user unless all_users, account, name). slurmdbd's v0.0.38 has no
+  // user filter at all: with v0.0.38 the CLI lists (squeue + sacct), see slurm_rest.cpp.
   boost::asio::awaitable<std::vector<Job>> jobs(core::CommandRunner& runner, std::string user, const JobFilter& filter) override;
   // GET /slurm/<v>/job/<id> merged with GET /slurmdb/<v>/job/<id>.
   boost::asio::awaitable<std::optional<Job>> job(core::CommandRunner& runner, std::string job_id) override;
