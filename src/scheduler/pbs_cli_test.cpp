@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/shell.hpp"
+#include "scheduler/fake_runner.hpp"
 #include "scheduler/golden.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -21,6 +22,9 @@ using portico::core::CommandResult;
 using portico::core::CommandRunner;
 using portico::core::ErrorKind;
 using portico::core::Failure;
+using portico::scheduler::testing::await;
+using portico::scheduler::testing::failure_of;
+using portico::scheduler::testing::FakeRunner;
 using portico::scheduler::testing::golden;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -29,53 +33,6 @@ using Argv = std::vector<std::string>;
 
 namespace {
 
-class FakeRunner : public CommandRunner {
- public:
-  std::vector<Command> calls;
-  std::deque<CommandResult> answers;
-
-  FakeRunner& answer(std::string out, int exit_status = 0, std::string err = {}) {
-    CommandResult r;
-    r.exit_status = exit_status;
-    r.out = std::move(out);
-    r.err = std::move(err);
-    answers.push_back(std::move(r));
-    return *this;
-  }
-
-  std::vector<Argv> argvs() const {
-    std::vector<Argv> out;
-    for (const auto& c : calls) out.push_back(c.argv);
-    return out;
-  }
-
-  boost::asio::awaitable<CommandResult> run(Command command) override {
-    calls.push_back(command);
-    if (answers.empty()) throw Failure(ErrorKind::backend_unreachable, "cannot connect to the cluster");
-    CommandResult r = std::move(answers.front());
-    answers.pop_front();
-    co_return r;
-  }
-};
-
-template <class T>
-T await(boost::asio::awaitable<T> task) {
-  boost::asio::io_context io;
-  auto future = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
-  io.run();
-  return future.get();
-}
-
-template <class T>
-Failure failure_of(boost::asio::awaitable<T> task) {
-  try {
-    await(std::move(task));
-  } catch (const Failure& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no Failure thrown";
-  return Failure(ErrorKind::internal, "none");
-}
 
 std::vector<std::string> ids(const std::vector<Job>& jobs) {
   std::vector<std::string> out;
@@ -116,7 +73,7 @@ TEST(PbsCli, AccountsAreEmptyWithoutACommand) {
   PbsCli pbs;
   FakeRunner runner;
   EXPECT_THAT(await(pbs.accounts(runner, "alice")), IsEmpty());
-  EXPECT_TRUE(runner.calls.empty());
+  EXPECT_TRUE(runner.commands.empty());
   EXPECT_EQ(failure_of(pbs.accounts(runner, "a,b")).kind(), ErrorKind::bad_request);
 }
 
@@ -155,16 +112,16 @@ TEST(PbsCli, SubmitInlineScriptWithEveryOption) {
   job.env = {{"A", "x,y \"q\" 'z' $(id)\nline2"}, {"B", ""}};
   job.script = "#!/bin/bash\necho hi\n";
   EXPECT_EQ(await(pbs.submit(runner, job)), "1005");
-  ASSERT_EQ(runner.calls.size(), 2u);
-  EXPECT_EQ(runner.calls[0].argv, (Argv{"sh", "-c", "command -v qsub"}));
-  EXPECT_EQ(runner.calls[1].argv,
+  ASSERT_EQ(runner.commands.size(), 2u);
+  EXPECT_EQ(runner.commands[0].argv, (Argv{"sh", "-c", "command -v qsub"}));
+  EXPECT_EQ(runner.commands[1].argv,
             (Argv{"sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", "/home/alice/run dir", "env",
                   "A=x,y \"q\" 'z' $(id)\nline2", "B=", "/opt/pbs/bin/qsub", "-V", "-N", "my job", "-A", "climate",
                   "-q", "workq", "-l", "walltime=01:00:00", "-l", "select=1:ncpus=2", "-o", "/home/alice/out.txt",
                   "-e", "/home/alice/err.txt"}));
-  EXPECT_EQ(runner.calls[1].stdin_data, "#!/bin/bash\necho hi\n");
+  EXPECT_EQ(runner.commands[1].stdin_data, "#!/bin/bash\necho hi\n");
   // Each value is one quoted word of the remote command line: the shell gives it back as is.
-  auto line = portico::core::command_line(runner.calls[1].argv);
+  auto line = portico::core::command_line(runner.commands[1].argv);
   EXPECT_THAT(line, HasSubstr("'A=x,y \"q\" '\\''z'\\'' $(id)\nline2'"));
 
   // qsub's path is remembered; a reservation goes to its queue and wins over the partition.
@@ -174,9 +131,9 @@ TEST(PbsCli, SubmitInlineScriptWithEveryOption) {
   second.reservation = "R1005";
   second.script_path = "/home/alice/job.sh";
   EXPECT_EQ(await(pbs.submit(runner, second)), "1006");
-  EXPECT_EQ(runner.calls[2].argv, (Argv{"sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", "/home/alice",
+  EXPECT_EQ(runner.commands[2].argv, (Argv{"sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", "/home/alice",
                                         "/opt/pbs/bin/qsub", "-V", "-q", "R1005", "/home/alice/job.sh"}));
-  EXPECT_EQ(runner.calls[2].stdin_data, "");
+  EXPECT_EQ(runner.commands[2].stdin_data, "");
 }
 
 TEST(PbsCli, SubmitRefusesWhatPbsCannotDo) {
@@ -196,7 +153,7 @@ TEST(PbsCli, SubmitRefusesWhatPbsCannotDo) {
   job.constraints.reset();
   job.standard_output = "/home/alice/a:b";
   EXPECT_EQ(failure_of(pbs.submit(runner, job)).kind(), ErrorKind::validation);
-  EXPECT_EQ(runner.calls.size(), 1u);  // only `command -v qsub`: nothing reached qsub
+  EXPECT_EQ(runner.commands.size(), 1u);  // only `command -v qsub`: nothing reached qsub
 }
 
 TEST(PbsCli, SubmitRefusalsBecome4xxWithQsubsWords) {
@@ -280,7 +237,7 @@ TEST(PbsCli, AttachIsNotImplemented) {
   PbsCli pbs;
   FakeRunner runner;
   EXPECT_EQ(failure_of(pbs.attach(runner, "1002", "hostname")).kind(), ErrorKind::not_implemented);
-  EXPECT_TRUE(runner.calls.empty());
+  EXPECT_TRUE(runner.commands.empty());
 }
 
 TEST(PbsRefusal, KnownPhrases) {

@@ -1,6 +1,7 @@
 #include "scheduler/slurm_cli.hpp"
 
 #include "core/error.hpp"
+#include "scheduler/fake_runner.hpp"
 #include "scheduler/golden.hpp"
 #include "scheduler/slurm_job_parse.hpp"
 #include "scheduler/userinfo.hpp"
@@ -19,6 +20,9 @@ using portico::core::CommandResult;
 using portico::core::CommandRunner;
 using portico::core::ErrorKind;
 using portico::core::Failure;
+using portico::scheduler::testing::await;
+using portico::scheduler::testing::failure_of;
+using portico::scheduler::testing::FakeRunner;
 using portico::scheduler::testing::golden;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -26,49 +30,6 @@ using Argv = std::vector<std::string>;
 
 namespace {
 
-// Records every argv it is asked to run and answers with the queued results, in order. With
-// nothing queued it fails as an unreachable cluster would.
-class FakeRunner : public CommandRunner {
- public:
-  std::vector<Argv> calls;
-  std::deque<CommandResult> answers;
-
-  FakeRunner& answer(std::string out, int exit_status = 0, std::string err = {}) {
-    CommandResult r;
-    r.exit_status = exit_status;
-    r.out = std::move(out);
-    r.err = std::move(err);
-    answers.push_back(std::move(r));
-    return *this;
-  }
-
-  boost::asio::awaitable<CommandResult> run(Command command) override {
-    calls.push_back(command.argv);
-    if (answers.empty()) throw Failure(ErrorKind::backend_unreachable, "cannot connect to the cluster");
-    CommandResult r = std::move(answers.front());
-    answers.pop_front();
-    co_return r;
-  }
-};
-
-template <class T>
-T await(boost::asio::awaitable<T> task) {
-  boost::asio::io_context io;
-  auto future = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
-  io.run();
-  return future.get();
-}
-
-template <class T>
-Failure failure_of(boost::asio::awaitable<T> task) {
-  try {
-    await(std::move(task));
-  } catch (const Failure& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no Failure thrown";
-  return Failure(ErrorKind::internal, "none");
-}
 
 }  // namespace
 
@@ -82,7 +43,7 @@ TEST(SlurmCli, Nodes) {
   FakeRunner runner;
   runner.answer(golden("scontrol_show_node.txt"));
   auto nodes = await(slurm.nodes(runner));
-  EXPECT_THAT(runner.calls, ElementsAre(Argv{"scontrol", "--all", "--oneliner", "show", "node"}));
+  EXPECT_THAT(runner.argvs(), ElementsAre(Argv{"scontrol", "--all", "--oneliner", "show", "node"}));
   ASSERT_EQ(nodes.size(), 1u);
   EXPECT_EQ(nodes[0].name, "vm");
   EXPECT_EQ(nodes[0].cpus, 2);
@@ -93,7 +54,7 @@ TEST(SlurmCli, Partitions) {
   FakeRunner runner;
   runner.answer(golden("scontrol_show_partition.txt"));
   auto partitions = await(slurm.partitions(runner));
-  EXPECT_THAT(runner.calls, ElementsAre(Argv{"scontrol", "--all", "--oneliner", "show", "partition"}));
+  EXPECT_THAT(runner.argvs(), ElementsAre(Argv{"scontrol", "--all", "--oneliner", "show", "partition"}));
   ASSERT_EQ(partitions.size(), 2u);
   EXPECT_EQ(partitions[1].name, "debug");
 }
@@ -104,7 +65,7 @@ TEST(SlurmCli, Reservations) {
   runner.answer(golden("scontrol_show_reservation.txt")).answer(golden("scontrol_show_reservation_none.txt"));
   auto reservations = await(slurm.reservations(runner));
   Argv expected{"env", "SLURM_TIME_FORMAT=%s", "scontrol", "--oneliner", "show", "reservation"};
-  EXPECT_THAT(runner.calls, ElementsAre(expected));
+  EXPECT_THAT(runner.argvs(), ElementsAre(expected));
   ASSERT_EQ(reservations.size(), 1u);
   EXPECT_EQ(reservations[0].start_time, 2051222400);
   EXPECT_TRUE(await(slurm.reservations(runner)).empty());
@@ -115,7 +76,7 @@ TEST(SlurmCli, Accounts) {
   FakeRunner runner;
   runner.answer(golden("sacctmgr_show_user_withassoc.txt"));
   auto accounts = await(slurm.accounts(runner, "alice"));
-  EXPECT_THAT(runner.calls, ElementsAre(Argv{"sacctmgr", "--noheader", "--parsable2", "show", "user", "name=alice",
+  EXPECT_THAT(runner.argvs(), ElementsAre(Argv{"sacctmgr", "--noheader", "--parsable2", "show", "user", "name=alice",
                                              "withassoc", "format=DefaultAccount,Account"}));
   ASSERT_EQ(accounts.size(), 2u);
   EXPECT_EQ(accounts[1].name, "climate");
@@ -128,7 +89,7 @@ TEST(SlurmCli, AccountsRefusesAUserNameSacctmgrWouldReadAsSeveral) {
   for (const char* user : {"alice,bob", "", "alice where", "-x"}) {
     EXPECT_EQ(failure_of(slurm.accounts(runner, user)).kind(), ErrorKind::bad_request) << user;
   }
-  EXPECT_TRUE(runner.calls.empty());
+  EXPECT_TRUE(runner.argvs().empty());
 }
 
 TEST(SlurmCli, VersionIsAskedOnce) {
@@ -138,7 +99,7 @@ TEST(SlurmCli, VersionIsAskedOnce) {
   EXPECT_EQ(failure_of(slurm.version(runner)).kind(), ErrorKind::internal);  // a failure is not remembered
   EXPECT_EQ(await(slurm.version(runner)), "22.05.8");
   EXPECT_EQ(await(slurm.version(runner)), "22.05.8");
-  EXPECT_THAT(runner.calls, ElementsAre(Argv{"scontrol", "--version"}, Argv{"scontrol", "--version"}));
+  EXPECT_THAT(runner.argvs(), ElementsAre(Argv{"scontrol", "--version"}, Argv{"scontrol", "--version"}));
 }
 
 TEST(SlurmCli, CommandFailuresBecomeFailures) {
@@ -161,7 +122,7 @@ TEST(SlurmCli, PingHealthy) {
   FakeRunner runner;
   runner.answer(golden("scontrol_ping.txt"));
   Health health = await(slurm.ping(runner));
-  EXPECT_THAT(runner.calls, ElementsAre(Argv{"scontrol", "ping"}));
+  EXPECT_THAT(runner.argvs(), ElementsAre(Argv{"scontrol", "ping"}));
   EXPECT_TRUE(health.healthy);
   EXPECT_EQ(health.message, "Slurmctld(primary) at vm is UP");
   EXPECT_GE(health.latency.count(), 0);
@@ -213,7 +174,7 @@ TEST(Userinfo, RunsIdInTheCLocale) {
   FakeRunner runner;
   runner.answer(golden("id_alice.txt"));
   UserInfo info = await(userinfo(runner));
-  EXPECT_THAT(runner.calls, ElementsAre(Argv{"env", "LC_ALL=C", "id"}));
+  EXPECT_THAT(runner.argvs(), ElementsAre(Argv{"env", "LC_ALL=C", "id"}));
   EXPECT_EQ(info.user.name, "alice");
   EXPECT_EQ(info.group.id, 1002u);
   ASSERT_EQ(info.groups.size(), 2u);
@@ -229,10 +190,10 @@ TEST(SlurmCli, JobsAskSacctForTheTimeWindow) {
   Scheduler::JobFilter filter;
   filter.time_window = std::chrono::hours(8);
   auto jobs = await(slurm.jobs(runner, "alice", filter));
-  ASSERT_EQ(runner.calls.size(), 3u);
-  EXPECT_EQ(runner.calls[0], (Argv{"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--states=all",
+  ASSERT_EQ(runner.argvs().size(), 3u);
+  EXPECT_EQ(runner.argvs()[0], (Argv{"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--states=all",
                                    "--format=" + std::string(squeue_job_format), "--user=alice"}));
-  EXPECT_EQ(runner.calls[1], (Argv{"env", "SLURM_TIME_FORMAT=%s", "sacct", "--noheader", "--parsable2",
+  EXPECT_EQ(runner.argvs()[1], (Argv{"env", "SLURM_TIME_FORMAT=%s", "sacct", "--noheader", "--parsable2",
                                    std::string("--delimiter=\x1f"), "--format=" + std::string(sacct_job_format),
                                    "--starttime=now-28800seconds", "--endtime=now", "--user=alice"}));
   // The array's tasks, each under its own raw id.
@@ -246,7 +207,7 @@ TEST(SlurmCli, JobsDefaultWindowIsOneDay) {
   FakeRunner runner;
   runner.answer("").answer("").answer("ClusterName = hpc\n");
   EXPECT_TRUE(await(slurm.jobs(runner, "alice", Scheduler::JobFilter{})).empty());
-  EXPECT_THAT(runner.calls[1], ::testing::Contains("--starttime=now-86400seconds"));
+  EXPECT_THAT(runner.argvs()[1], ::testing::Contains("--starttime=now-86400seconds"));
 }
 
 TEST(SlurmCli, OneArrayTaskByItsRawId) {
@@ -260,7 +221,7 @@ TEST(SlurmCli, OneArrayTaskByItsRawId) {
   ASSERT_TRUE(job);
   EXPECT_EQ(job->job_id, "5934");
   EXPECT_EQ(job->status.state, "PENDING");  // not task 0, which runs as 5935
-  EXPECT_THAT(runner.calls[0], ::testing::Contains("--jobs=5934"));
+  EXPECT_THAT(runner.argvs()[0], ::testing::Contains("--jobs=5934"));
 }
 
 TEST(SlurmCli, CancelOneArrayRecordByItsDisplayId) {
@@ -268,7 +229,7 @@ TEST(SlurmCli, CancelOneArrayRecordByItsDisplayId) {
   FakeRunner runner;
   runner.answer(golden("jobs/squeue_ids_array.txt")).answer("");
   await(slurm.cancel(runner, "5934"));
-  EXPECT_THAT(runner.calls, ElementsAre(Argv{"squeue", "--noheader", "--format=%A\x1f%i", "--jobs=5934"},
+  EXPECT_THAT(runner.argvs(), ElementsAre(Argv{"squeue", "--noheader", "--format=%A\x1f%i", "--jobs=5934"},
                                         Argv{"scancel", "5934_[1-2]"}));
 }
 
@@ -281,9 +242,9 @@ TEST(SlurmCli, CancelFallsBackToAccountingThenNotFound) {
       .answer("")
       .answer("");
   await(slurm.cancel(runner, "5936"));
-  EXPECT_EQ(runner.calls[1], (Argv{"sacct", "--noheader", "--parsable2", std::string("--delimiter=\x1f"),
+  EXPECT_EQ(runner.argvs()[1], (Argv{"sacct", "--noheader", "--parsable2", std::string("--delimiter=\x1f"),
                                    "--format=JobIDRaw,JobID", "--jobs=5936"}));
-  EXPECT_EQ(runner.calls[2], (Argv{"scancel", "5934_1"}));
+  EXPECT_EQ(runner.argvs()[2], (Argv{"scancel", "5934_1"}));
   auto f = failure_of(slurm.cancel(runner, "77"));
   EXPECT_EQ(f.kind(), ErrorKind::not_found);
   EXPECT_THAT(f.what(), HasSubstr("Job not found: 77"));

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "net/test_http_server.hpp"
+#include "scheduler/fake_runner.hpp"
 #include "scheduler/golden.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -20,59 +21,14 @@ using portico::core::CommandRunner;
 using portico::core::ErrorKind;
 using portico::core::Failure;
 using portico::net::testing::TestHttpServer;
+using portico::scheduler::testing::await;
+using portico::scheduler::testing::failure_of;
+using portico::scheduler::testing::FakeRunner;
 using portico::scheduler::testing::golden;
 using ::testing::HasSubstr;
 
 namespace {
 
-// A runner acting as `user`: records REST calls and commands, answers commands from a queue.
-class FakeRunner : public CommandRunner {
- public:
-  explicit FakeRunner(std::string user) : user_(std::move(user)) {}
-  std::vector<std::vector<std::string>> commands;
-  std::vector<std::pair<std::string, int>> calls;
-  std::deque<CommandResult> answers;
-
-  boost::asio::awaitable<CommandResult> run(Command command) override {
-    commands.push_back(command.argv);
-    if (answers.empty()) throw Failure(ErrorKind::backend_unreachable, "cannot connect to the cluster");
-    auto r = std::move(answers.front());
-    answers.pop_front();
-    co_return r;
-  }
-  std::string user() const override { return user_; }
-  void record_call(std::string what, int status, std::chrono::microseconds) override {
-    calls.emplace_back(std::move(what), status);
-  }
-  void answer(std::string out) {
-    CommandResult r;
-    r.exit_status = 0;
-    r.out = std::move(out);
-    answers.push_back(std::move(r));
-  }
-
- private:
-  std::string user_;
-};
-
-template <class T>
-T await(boost::asio::awaitable<T> task) {
-  boost::asio::io_context io;
-  auto future = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
-  io.run();
-  return future.get();
-}
-
-template <class T>
-Failure failure_of(boost::asio::awaitable<T> task) {
-  try {
-    await(std::move(task));
-  } catch (const Failure& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no Failure thrown";
-  return Failure(ErrorKind::internal, "none");
-}
 
 const std::string kKey = "0123456789abcdef0123456789abcdef";
 
@@ -120,10 +76,10 @@ TEST(SlurmRest, CallsAsTheUserWithAFreshTokenAndRecordsTheCall) {
   for (auto t = now - 60; t <= now && !matches; ++t)
     matches = token == SlurmTokenMinter(kKey, std::chrono::minutes(5)).mint("alice", t);
   EXPECT_TRUE(matches) << "the token is not alice's, signed with the key";
-  ASSERT_EQ(alice.calls.size(), 1u);
-  EXPECT_EQ(alice.calls[0].first, "slurmrestd:GET /slurm/v0.0.38/nodes");
-  EXPECT_EQ(alice.calls[0].second, 200);
-  EXPECT_TRUE(alice.commands.empty());
+  ASSERT_EQ(alice.backend_calls.size(), 1u);
+  EXPECT_EQ(alice.backend_calls[0].first, "slurmrestd:GET /slurm/v0.0.38/nodes");
+  EXPECT_EQ(alice.backend_calls[0].second, 200);
+  EXPECT_TRUE(alice.argvs().empty());
 }
 
 TEST(SlurmRest, UnreachableIsBackendUnreachableAndAnUnhealthyPing) {
@@ -139,8 +95,8 @@ TEST(SlurmRest, UnreachableIsBackendUnreachableAndAnUnhealthyPing) {
   auto failure = failure_of(slurm.partitions(alice));
   EXPECT_EQ(failure.kind(), ErrorKind::backend_unreachable);
   EXPECT_THAT(failure.what(), HasSubstr("slurmrestd"));
-  ASSERT_EQ(alice.calls.size(), 1u);
-  EXPECT_EQ(alice.calls[0].second, -1);
+  ASSERT_EQ(alice.backend_calls.size(), 1u);
+  EXPECT_EQ(alice.backend_calls[0].second, -1);
   auto health = await(slurm.ping(alice));
   EXPECT_FALSE(health.healthy);
   EXPECT_THAT(health.message, HasSubstr("unreachable"));
@@ -171,14 +127,14 @@ TEST(SlurmRest, InlineScriptsAreSubmittedOverRestAndTheRestThroughSbatch) {
   EXPECT_EQ(await(slurm.submit(alice, job)), "5929");
   ASSERT_EQ(restd.seen.size(), 1u);
   EXPECT_THAT(restd.seen[0].body(), HasSubstr("\"partition\":\"debug\""));
-  EXPECT_TRUE(alice.commands.empty());
+  EXPECT_TRUE(alice.argvs().empty());
 
   job.script = "#!/bin/bash\n#SBATCH --time=1\ntrue\n";
   alice.answer("/usr/bin/sbatch\n");
   alice.answer("77\n");
   EXPECT_EQ(await(slurm.submit(alice, job)), "77");
-  ASSERT_EQ(alice.commands.size(), 2u);
-  EXPECT_EQ(alice.commands[1][0], "/usr/bin/sbatch");
+  ASSERT_EQ(alice.argvs().size(), 2u);
+  EXPECT_EQ(alice.argvs()[1][0], "/usr/bin/sbatch");
   EXPECT_EQ(restd.seen.size(), 1u);
 }
 
@@ -232,6 +188,6 @@ TEST(SlurmRest, FinishedJobsTakeTheLiveExitCodeAndSacctsWhenAccountingLostIt) {
   ASSERT_EQ(job->tasks.size(), 1u);
   EXPECT_EQ(job->tasks[0].id, "5930.batch");
   EXPECT_EQ(job->tasks[0].status.exit_code, 3);
-  ASSERT_EQ(alice.commands.size(), 1u);
-  EXPECT_THAT(alice.commands[0].back(), "--jobs=5930");
+  ASSERT_EQ(alice.argvs().size(), 1u);
+  EXPECT_THAT(alice.argvs()[0].back(), "--jobs=5930");
 }

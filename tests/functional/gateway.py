@@ -1,4 +1,5 @@
 """Starts the real portico binary against the demo site for the functional tests."""
+import json
 import os
 import pathlib
 import signal
@@ -61,3 +62,14 @@ class Gateway:
 
     def log_lines(self):
         return self.log.read_text(errors="replace").splitlines()
+
+    def audit_line(self, request_id, timeout=5):
+        """The audit line of one request (written just after its reply, so waited for)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [json.loads(l) for l in self.log_lines() if l.startswith("{") and f'"{request_id}"' in l]
+            if lines or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert lines, f"no audit line for request {request_id}"
+        return lines[-1]

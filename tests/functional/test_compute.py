@@ -1,6 +1,5 @@
 """The FirecREST compute API on the real Slurm of the site, with each scheduler backend: the Slurm
 CLI over SSH ("slurm") and slurmrestd with the CLI for what it cannot do ("slurm_rest")."""
-import json
 import time
 import uuid
 
@@ -230,16 +229,9 @@ def test_scheduler_refusals_are_4xx_with_the_schedulers_words(alice, bob):
 # --------------------------------------------------------------------------- slurmrestd backend
 
 def audit_calls(gw, request_id):
-    """The backend calls the audit line of a request names (written just after the reply)."""
-    deadline = time.monotonic() + 5
-    while True:
-        lines = [json.loads(l) for l in gw.log_lines() if l.startswith("{") and f'"{request_id}"' in l]
-        if lines or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert lines, "no audit line for the request"
+    """The backend calls the audit line of a request names."""
     # `id -Gn` is the access rule's group lookup (cached), whatever the scheduler.
-    return [c["what"] for c in lines[-1].get("backend") or [] if c["what"] != "ssh:id"]
+    return [c["what"] for c in gw.audit_line(request_id).get("backend") or [] if c["what"] != "ssh:id"]
 
 
 # base64url of {"alg":"HS256","typ":"JWT"}: how every Slurm token Portico mints begins.

@@ -1,8 +1,6 @@
 """The FirecREST filesystem ops API on the real site: commands run over SSH as the caller."""
 import hashlib
-import json
 import shlex
-import time
 import uuid
 
 import pytest
@@ -64,15 +62,8 @@ def names(entries):
 
 
 def backend_calls(gw, request_id):
-    """The backend commands the audit line of a request names (written just after the reply)."""
-    deadline = time.monotonic() + 5
-    while True:
-        lines = [json.loads(l) for l in gw.log_lines() if l.startswith("{") and f'"{request_id}"' in l]
-        if lines or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert lines, "no audit line for the request"
-    return lines[-1].get("backend") or []
+    """The backend commands the audit line of a request names."""
+    return gw.audit_line(request_id).get("backend") or []
 
 
 # --------------------------------------------------------------------------- reading
