@@ -70,14 +70,17 @@ def main():
 
         rates, lists, listed = {}, {}, {}
         try:
-            raw_rate = sustained(raw_submit)
-            for backend, gw in gateways.items():
-                rates[backend] = sustained(lambda: portico_submit(gw))
-            # Enough jobs in accounting for the listing measure.
-            have = int(raw.run("sacct -n -X --starttime=now-1days --format=JobID | wc -l").stdout.strip() or 0)
-            for _ in range(max(0, 1000 - have)):
+            # Listing first, with at least 1,000 of alice's jobs recorded in accounting (the
+            # issue's condition): after the submission phase thousands more would be in flight
+            # between slurmctld and slurmdbd.
+            def accounted():
+                return int(raw.run("sacct -n -X --starttime=now-1days --format=JobID | wc -l").stdout.strip() or 0)
+            for _ in range(max(0, 1000 - accounted())):
                 raw.run("sbatch --parsable --account=climate --output=/dev/null --wrap=true")
-            count = int(raw.run("sacct -n -X --starttime=now-1days --format=JobID | wc -l").stdout.strip())
+            deadline = time.monotonic() + 300
+            while accounted() < 1000 and time.monotonic() < deadline:
+                time.sleep(2)
+            count = accounted()
             listing = (f"env SLURM_TIME_FORMAT=%s squeue --noheader --states=all --format=$'{SQUEUE_FORMAT.replace(chr(31), chr(92) + 'x1f')}' --user=alice >/dev/null; "
                        f"env SLURM_TIME_FORMAT=%s sacct --noheader --parsable2 --delimiter=$'\\x1f' --format={SACCT_FORMAT} "
                        f"--starttime=now-1days --user=alice >/dev/null")
@@ -85,6 +88,9 @@ def main():
             for backend, gw in gateways.items():
                 lists[backend] = timed(lambda: requests.get(gw.url + "/compute/hpc/jobs", headers=headers, timeout=120).raise_for_status())
                 listed[backend] = len(requests.get(gw.url + "/compute/hpc/jobs", headers=headers, timeout=120).json()["jobs"])
+            raw_rate = sustained(raw_submit)
+            for backend, gw in gateways.items():
+                rates[backend] = sustained(lambda: portico_submit(gw))
         finally:
             subprocess.run(["scancel", "--user=alice", "--state=PENDING"], capture_output=True)
             raw.close()
