@@ -1,5 +1,6 @@
 """The gateway's process life: TLS, graceful shutdown, configuration refusals at start."""
 import concurrent.futures
+import os
 import signal
 import subprocess
 import time
@@ -24,6 +25,18 @@ def test_tls_when_a_certificate_is_configured(tmp_path, token):
                          verify=str(cert), timeout=30)
         assert r.status_code == 200, r.text
         assert r.json()["user"]["name"] == "alice"
+        # Streamed bodies over TLS too: an upload (multipart, read as it arrives) and its download.
+        auth = {"Authorization": f"Bearer {token('alice')}"}
+        data = os.urandom(3 * 1024 * 1024 + 17)
+        r = requests.post(g.url + "/filesystem/hpc/ops/upload", params={"path": "/scratch/alice"}, headers=auth,
+                          files={"file": ("tls-upload.bin", data)}, verify=str(cert), timeout=60)
+        assert r.status_code == 204, r.text
+        r = requests.get(g.url + "/filesystem/hpc/ops/download", params={"path": "/scratch/alice/tls-upload.bin"},
+                         headers={**auth, "Range": "bytes=17-"}, verify=str(cert), timeout=60)
+        assert r.status_code == 206 and r.content == data[17:]
+        r = requests.delete(g.url + "/filesystem/hpc/ops/rm", params={"path": "/scratch/alice/tls-upload.bin"},
+                            headers=auth, verify=str(cert), timeout=60)
+        assert r.status_code == 204, r.text
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{g.port}/status/liveness/", timeout=5)
     finally:
