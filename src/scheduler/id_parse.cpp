@@ -72,4 +72,21 @@ UserInfo parse_id(std::string_view text) {
   return UserInfo{std::move(*user), std::move(*group), std::move(groups)};
 }
 
+std::map<std::string, std::string> parse_getent_passwd(std::string_view text) {
+  std::map<std::string, std::string> names;
+  while (!text.empty()) {
+    auto eol = text.find('\n');
+    auto line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    auto c1 = line.find(':');
+    auto c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    auto c3 = c2 == std::string_view::npos ? c2 : line.find(':', c2 + 1);
+    if (c3 == std::string_view::npos || c1 == 0) continue;
+    auto uid = line.substr(c2 + 1, c3 - c2 - 1);
+    if (uid.empty() || uid.find_first_not_of("0123456789") != std::string_view::npos) continue;
+    names.emplace(std::string(uid), std::string(line.substr(0, c1)));
+  }
+  return names;
+}
+
 }  // namespace portico::scheduler

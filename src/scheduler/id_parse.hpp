@@ -4,6 +4,8 @@
 
 #include "scheduler/model.hpp"
 
+#include <map>
+#include <string>
 #include <string_view>
 
 namespace portico::scheduler {
@@ -14,5 +16,9 @@ namespace portico::scheduler {
 // (SELinux "context=") are ignored; a missing groups= gives just the primary group.
 // Throws core::Failure(internal) quoting an excerpt when uid= or gid= is missing or malformed.
 UserInfo parse_id(std::string_view text);
+
+// `getent passwd <uid>...` output ("name:x:uid:gid:gecos:home:shell" lines) -> uid -> name.
+// Lines that do not have that shape are skipped: getent prints nothing for unknown keys.
+std::map<std::string, std::string> parse_getent_passwd(std::string_view text);
 
 }  // namespace portico::scheduler

@@ -67,3 +67,10 @@ TEST(ParseId, MalformedFails) {
     }
   }
 }
+
+TEST(ParseGetentPasswd, GoldenUidsToNames) {
+  auto names = parse_getent_passwd(golden("getent_passwd.txt"));  // asked for 0, 1001, 99999
+  EXPECT_EQ(names, (std::map<std::string, std::string>{{"0", "root"}, {"1001", "alice"}}));
+  EXPECT_TRUE(parse_getent_passwd("").empty());
+  EXPECT_TRUE(parse_getent_passwd("garbage\n:x:5:5::/:/bin/sh\nname:x:notanumber:1::/:/bin/sh\n").empty());
+}

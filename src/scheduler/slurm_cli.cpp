@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/names.hpp"
 #include "scheduler/command_output.hpp"
+#include "scheduler/id_parse.hpp"
 #include "scheduler/refusal.hpp"
 #include "scheduler/slurm_job_parse.hpp"
 #include "scheduler/slurm_parse.hpp"
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <set>
 
 namespace portico::scheduler {
 
@@ -194,7 +196,28 @@ boost::asio::awaitable<std::vector<Job>> SlurmCli::jobs(core::CommandRunner& run
   auto accounted = parse_sacct_jobs(accepted_output(done, "sacct"));
   auto cluster = co_await cluster_name(runner);
   auto queued = parse_squeue_jobs(accepted_output(live, "squeue"), cluster);
-  co_return merge_jobs(std::move(queued), std::move(accounted));
+  auto merged = merge_jobs(std::move(queued), std::move(accounted));
+  co_await name_cancellers(runner, merged);
+  co_return merged;
+}
+
+boost::asio::awaitable<void> SlurmCli::name_cancellers(core::CommandRunner& runner, std::vector<Job>& jobs) {
+  std::set<std::string> uids;
+  for (const auto& j : jobs)
+    if (j.kill_request_user && !j.kill_request_user->empty() &&
+        j.kill_request_user->find_first_not_of("0123456789") == std::string::npos)
+      uids.insert(*j.kill_request_user);
+  if (uids.empty()) co_return;
+  std::vector<std::string> argv{"getent", "passwd"};
+  argv.insert(argv.end(), uids.begin(), uids.end());
+  core::Command cmd = command(std::move(argv));
+  auto result = co_await runner.run(std::move(cmd));
+  // Exit status 2: some uid has no entry (it stays a number); the others are printed.
+  if (result.exit_status != 0 && result.exit_status != 2) co_return;
+  auto names = parse_getent_passwd(result.out);
+  for (auto& j : jobs)
+    if (j.kill_request_user)
+      if (auto it = names.find(*j.kill_request_user); it != names.end()) j.kill_request_user = it->second;
 }
 
 boost::asio::awaitable<std::optional<Job>> SlurmCli::job(core::CommandRunner& runner, std::string job_id) {
@@ -213,9 +236,10 @@ boost::asio::awaitable<std::optional<Job>> SlurmCli::job(core::CommandRunner& ru
     accepted_output(live, "squeue");
   // Given an array's id, both tools answer for all its tasks: keep the one record asked for.
   auto merged = merge_jobs(std::move(queued), std::move(accounted));
-  for (auto& j : merged)
-    if (j.job_id == job_id) co_return std::move(j);
-  co_return std::nullopt;
+  std::erase_if(merged, [&job_id](const Job& j) { return j.job_id != job_id; });
+  co_await name_cancellers(runner, merged);
+  if (merged.empty()) co_return std::nullopt;
+  co_return std::move(merged.front());
 }
 
 boost::asio::awaitable<JobMetadata> SlurmCli::metadata(core::CommandRunner& runner, std::string job_id) {

@@ -49,6 +49,9 @@ class SlurmCli final : public Scheduler {
 
  private:
   boost::asio::awaitable<std::string> sbatch_path(core::CommandRunner& runner);
+  // Slurm names who cancelled a job by uid ("CANCELLED by 0"); the parser names the job's owner,
+  // this names anyone else, with one `getent passwd` for all (slurmrestd gives names too).
+  boost::asio::awaitable<void> name_cancellers(core::CommandRunner& runner, std::vector<Job>& jobs);
   // Slurm's ClusterName (`scontrol show config`), for jobs squeue reports: asked once.
   boost::asio::awaitable<std::string> cluster_name(core::CommandRunner& runner);
 

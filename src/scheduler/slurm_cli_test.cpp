@@ -259,3 +259,26 @@ TEST(SlurmCli, MetadataOfOneArrayRecord) {
   EXPECT_EQ(meta.standard_output, "/tmp/jobs_alice_arr/array_5934_0.out");
   EXPECT_EQ(meta.script, "#!/bin/bash\n");
 }
+
+TEST(SlurmCli, ACancellerOtherThanTheOwnerIsNamedByGetent) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  const std::string sep = "\x1f";
+  auto sacct = [&sep](std::string id, std::string state) {
+    std::vector<std::string> f{id, state, "None", "0:0", "0", "1795549612", "1795549613", "00:00:00", "UNLIMITED",
+                               "climate", "1", "hpc", "alice", "vm", "normal", "1", "1001", "alice", "/tmp", "n"};
+    std::string line;
+    for (const auto& x : f) line += (line.empty() ? "" : sep) + x;
+    return line + "\n";
+  };
+  runner.answer("")
+      .answer(sacct("70", "CANCELLED by 0") + sacct("71", "CANCELLED by 99999") + sacct("72", "CANCELLED by 1001"))
+      .answer("ClusterName = hpc\n")
+      .answer(golden("getent_passwd.txt"), 2);  // 99999 has no entry: getent exits 2
+  auto jobs = await(slurm.jobs(runner, "alice", Scheduler::JobFilter{}));
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_EQ(jobs[0].kill_request_user, "root");
+  EXPECT_EQ(jobs[1].kill_request_user, "99999");  // unknown: the uid stays
+  EXPECT_EQ(jobs[2].kill_request_user, "alice");  // the owner, named by the parser
+  EXPECT_EQ(runner.argvs().back(), (Argv{"getent", "passwd", "0", "99999"}));
+}
