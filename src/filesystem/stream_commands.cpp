@@ -1,7 +1,6 @@
 #include "filesystem/stream_commands.hpp"
 
-#include <charconv>
-
+#include "core/numbers.hpp"
 #include "filesystem/paths.hpp"
 
 namespace portico::filesystem {
@@ -50,13 +49,7 @@ std::vector<std::string> download_argv(const std::string& path, bool ranged) {
   return script(kDownload, {path, ranged ? "ranged" : "whole"});
 }
 
-std::optional<std::uint64_t> parse_size_line(std::string_view line) {
-  if (line.empty() || line.size() > 20) return std::nullopt;
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), v);
-  if (ec != std::errc() || end != line.data() + line.size()) return std::nullopt;
-  return v;
-}
+std::optional<std::uint64_t> parse_size_line(std::string_view line) { return core::parse_decimal<std::uint64_t>(line); }
 
 bool is_not_regular_file_message(std::string_view err) { return err.find(": Not a regular file") != std::string_view::npos; }
 

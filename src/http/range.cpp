@@ -1,7 +1,8 @@
 #include "http/range.hpp"
 
-#include <charconv>
 #include <optional>
+
+#include "core/numbers.hpp"
 
 namespace portico::http {
 
@@ -13,13 +14,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::optional<std::uint64_t> number(std::string_view s) {
-  if (s.empty() || s.size() > 19) return std::nullopt;
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
+std::optional<std::uint64_t> number(std::string_view s) { return core::parse_decimal<std::uint64_t>(s); }
 
 }  // namespace
 
