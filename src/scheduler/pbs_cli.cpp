@@ -1,6 +1,7 @@
 #include "scheduler/pbs_cli.hpp"
 
 #include "core/error.hpp"
+#include "core/shell.hpp"
 #include "core/names.hpp"
 #include "scheduler/command_output.hpp"
 #include "scheduler/pbs_parse.hpp"
@@ -289,10 +290,23 @@ boost::asio::awaitable<void> PbsCli::cancel(core::CommandRunner& runner, std::st
   pbs_output(result, "qdel");
 }
 
-boost::asio::awaitable<void> PbsCli::attach(core::CommandRunner&, std::string, std::string) {
-  throw Failure(ErrorKind::not_implemented,
-                "attach is not available on PBS clusters: PBS cannot start a command inside a running job from a login node");
-  co_return;
+boost::asio::awaitable<void> PbsCli::attach(core::CommandRunner& runner, std::string job_id, std::string shell_command) {
+  auto found = co_await job(runner, job_id);
+  if (!found) throw Failure(ErrorKind::not_found, "Job not found: " + job_id);
+  if (found->status.state != "RUNNING")
+    throw Failure(ErrorKind::bad_request, "job " + job_id + " is not running (" + found->status.state + ")");
+  // pbs_attach works on the job's primary execution host, the first of exec_host.
+  const auto host = found->nodes.substr(0, found->nodes.find(','));
+  const bool plain_host = !host.empty() && host.front() != '-' &&
+                          host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") ==
+                              std::string::npos;
+  if (!plain_host) throw Failure(ErrorKind::internal, "job " + job_id + " has no usable execution host: " + host.substr(0, 100));
+  // ssh joins the words after the host into one line for the remote shell: built by
+  // command_line, like every other line Portico sends.
+  auto remote = core::command_line({"pbs_attach", "-j", job_id, "/bin/sh", "-c", shell_command});
+  core::Command cmd = command({"ssh", "-o", "BatchMode=yes", "-T", "--", host, remote});
+  auto result = co_await runner.run(std::move(cmd));
+  pbs_output(result, "pbs_attach");
 }
 
 }  // namespace portico::scheduler

@@ -17,8 +17,10 @@
 //   job_history_duration; qstat cannot filter by user with -f, so user, account, name and the
 //   time window are applied to the parsed list (the window against the output's own
 //   timestamp, the server's clock).
-// - attach: PBS has no way to start a command inside a running job from a login node
-//   (pbs_attach must run on the job's execution host), so it is not implemented (501).
+// - attach: pbs_attach must run on the job's primary execution host (the first of exec_host),
+//   so the login node reaches it with `ssh -o BatchMode=yes -T -- <host> pbs_attach -j <id>
+//   /bin/sh -c <command>`, as the user (PBS sites let a user log in to the nodes of their own
+//   running jobs). A job that is not running is 400.
 // - standard input: qsub has no option for a batch job's stdin, so it is refused (400).
 //
 // Thread-safe: the only state is the remembered version and qsub path, behind a mutex.

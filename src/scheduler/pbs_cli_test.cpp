@@ -233,11 +233,24 @@ TEST(PbsCli, MetadataAndCancel) {
                                           Argv{"qdel", "99"}, Argv{"qdel", "99[]"}, Argv{"qdel", "1003"}));
 }
 
-TEST(PbsCli, AttachIsNotImplemented) {
+TEST(PbsCli, AttachRunsPbsAttachOnThePrimaryExecutionHost) {
   PbsCli pbs;
   FakeRunner runner;
-  EXPECT_EQ(failure_of(pbs.attach(runner, "1002", "hostname")).kind(), ErrorKind::not_implemented);
-  EXPECT_TRUE(runner.commands.empty());
+  runner.answer(golden("pbs/qstat_f_F_json.txt")).answer("");
+  await(pbs.attach(runner, "1002", "echo 'hi' $HOSTNAME"));
+  ASSERT_EQ(runner.commands.size(), 2u);
+  EXPECT_EQ(runner.argvs()[0], (Argv{"qstat", "-f", "-F", "json", "-x", "1002"}));
+  EXPECT_EQ(runner.argvs()[1], (Argv{"ssh", "-o", "BatchMode=yes", "-T", "--", "node01",
+                                     portico::core::command_line({"pbs_attach", "-j", "1002", "/bin/sh", "-c",
+                                                                  "echo 'hi' $HOSTNAME"})}));
+}
+
+TEST(PbsCli, AttachRefusesAJobThatIsNotRunning) {
+  PbsCli pbs;
+  FakeRunner runner;
+  runner.answer(golden("pbs/qstat_f_F_json.txt"));
+  EXPECT_EQ(failure_of(pbs.attach(runner, "1003", "hostname")).kind(), ErrorKind::bad_request);  // queued
+  EXPECT_EQ(runner.commands.size(), 1u);  // nothing was started
 }
 
 TEST(PbsRefusal, KnownPhrases) {
