@@ -337,7 +337,9 @@ asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
       return hooks_.reject(Status::payload_too_large,
                            "request body exceeds " + std::to_string(config_.limits.max_body_bytes) + " bytes", ctx);
     };
-    const bool streamed = !ec && hooks_.streams_body && hooks_.streams_body(parser.get());
+    // Asked only of requests that have a body: the hook routes the request, which the handler
+    // does again.
+    const bool streamed = !ec && !parser.is_done() && hooks_.streams_body && hooks_.streams_body(parser.get());
     if (ec == bhttp::error::header_limit) {
       refused = hooks_.reject(Status::request_header_fields_too_large,
                               "request headers exceed " + std::to_string(config_.limits.max_header_bytes) + " bytes", ctx);

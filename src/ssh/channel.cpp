@@ -3,7 +3,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 #include "ssh/connection.hpp"
 
@@ -49,6 +51,18 @@ asio::awaitable<ExitInfo> Channel::wait_exit() {
 
 void Channel::close() noexcept {
   if (handle_) handle_->connection->abort(handle_->state);
+}
+
+asio::awaitable<void> drain(Channel channel, Stream stream, std::size_t cap, std::string& out, bool& truncated) {
+  std::vector<char> buffer(32 * 1024);
+  for (;;) {
+    const auto n = co_await channel.async_read_some(stream, asio::buffer(buffer));
+    if (n == 0) co_return;
+    // Past the cap, go on reading and dropping: the command must not block on a full pipe.
+    const auto keep = std::min(n, out.size() < cap ? cap - out.size() : 0);
+    out.append(buffer.data(), keep);
+    if (keep < n) truncated = true;
+  }
 }
 
 }  // namespace portico::ssh

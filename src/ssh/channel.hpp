@@ -75,4 +75,9 @@ class Channel {
   std::shared_ptr<Handle> handle_;
 };
 
+// Reads one stream of the channel to its end, keeping the first `cap` bytes in `out` and setting
+// `truncated` when more came: the command must never block on a full pipe, and SSH's window is
+// shared by both streams. Throws as Channel::async_read_some.
+boost::asio::awaitable<void> drain(Channel channel, Stream stream, std::size_t cap, std::string& out, bool& truncated);
+
 }  // namespace portico::ssh

@@ -68,18 +68,6 @@ Failure shutting_down(const std::string& cluster) {
   return Failure(ErrorKind::unavailable, "the SSH connections to " + cluster + " are shutting down");
 }
 
-asio::awaitable<void> drain(Channel channel, Stream stream, std::size_t cap, std::string& out, bool& truncated) {
-  std::vector<char> buffer(32 * 1024);
-  for (;;) {
-    const auto n = co_await channel.async_read_some(stream, asio::buffer(buffer));
-    if (n == 0) co_return;
-    // Past the cap, go on reading and dropping: the command must not block on a full pipe.
-    const auto keep = std::min(n, out.size() < cap ? cap - out.size() : 0);
-    out.append(buffer.data(), keep);
-    if (keep < n) truncated = true;
-  }
-}
-
 void arm_watchdog(asio::steady_timer& timer, Channel channel) {
   timer.async_wait([channel = std::move(channel)](boost::system::error_code ec) mutable {
     if (!ec) channel.close();  // the server did not finish in time: hang up; the run's calls end

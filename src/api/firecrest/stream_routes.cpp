@@ -48,17 +48,6 @@ std::string required_path(const Call& c) {
   return filesystem::confine(*path, c.cluster->config().file_systems, "query", "path");
 }
 
-// Reads a stream of the channel to its end, keeping the first `cap` bytes: the command must
-// never block on a full pipe, and SSH's window is shared by both streams.
-asio::awaitable<void> drain(ssh::Channel channel, ssh::Stream stream, std::string& out, std::size_t cap) {
-  std::vector<char> buffer(16 * 1024);
-  for (;;) {
-    auto n = co_await channel.async_read_some(stream, asio::buffer(buffer));
-    if (n == 0) co_return;
-    out.append(buffer.data(), std::min(n, cap - std::min(cap, out.size())));
-  }
-}
-
 // Closes the channel when its owner leaves, however it leaves.
 struct CloseOnExit {
   ssh::Channel channel;
@@ -131,6 +120,7 @@ struct Download {
   ssh::Channel channel;
   bool ranged = false;
   std::string err;
+  bool err_truncated = false;
   std::optional<Response> early;  // an answer decided before any byte is sent (416)
   std::shared_ptr<Watchdog> watchdog;
 };
@@ -207,13 +197,13 @@ asio::awaitable<Response> download(Call& c) {
   auto channel = co_await runner.open(std::move(argv), std::chrono::steady_clock::now() + ssh.command_timeout);
   CloseOnExit guard{channel};
   auto executor = co_await asio::this_coro::executor;
-  Download d{c, channel, ranged, {}, std::nullopt,
+  Download d{c, channel, ranged, {}, false, std::nullopt,
              std::make_shared<Watchdog>(executor, ssh.command_timeout, channel)};
 
   auto [order, pump_error, drain_error] =
       co_await asio::experimental::make_parallel_group(
           asio::co_spawn(executor, pump_download(d), asio::deferred),
-          asio::co_spawn(executor, drain(channel, ssh::Stream::err, d.err, kMaxStderr), asio::deferred))
+          asio::co_spawn(executor, ssh::drain(channel, ssh::Stream::err, kMaxStderr, d.err, d.err_truncated), asio::deferred))
           .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
   (void)order;
   if (pump_error) std::rethrow_exception(pump_error);
@@ -231,6 +221,7 @@ struct Upload {
   std::string dir;
   std::uint64_t limit;
   std::string err;
+  bool err_truncated = false;
   std::string target;     // known once the file part's headers have arrived
   bool ready = false;     // the temporary file exists
   bool complete = false;  // every byte of the file part was written, then EOF
@@ -313,8 +304,8 @@ asio::awaitable<void> pump_upload(Upload& u) {
 
 asio::awaitable<Response> upload(Call& c) {
   auto dir = required_path(c);
-  auto* body = c.ctx.body;
-  if (!body) throw Failure(ErrorKind::internal, "upload route without a streamed body");
+  auto* body = c.ctx.body;  // null when the request has no body at all
+  if (!body) throw core::validation_error("body", "file", "is required (a multipart part named \"file\")");
   const auto limit = c.cluster->config().max_upload_bytes;
   auto length = body->content_length();
   if (length && *length > limit + kMultipartOverhead)
@@ -334,14 +325,14 @@ asio::awaitable<Response> upload(Call& c) {
   CloseOnExit guard{channel};
   auto executor = co_await asio::this_coro::executor;
   auto watchdog = std::make_shared<Watchdog>(executor, ssh.command_timeout, channel);
-  Upload u{c, channel, http::MultipartReader(*boundary), dir, limit, {}, {}, false, false, watchdog};
+  Upload u{c, channel, http::MultipartReader(*boundary), dir, limit, {}, false, {}, false, false, watchdog};
 
   std::exception_ptr failure;
   try {
     auto [order, pump_error, drain_error] =
         co_await asio::experimental::make_parallel_group(
             asio::co_spawn(executor, pump_upload(u), asio::deferred),
-            asio::co_spawn(executor, drain(channel, ssh::Stream::err, u.err, kMaxStderr), asio::deferred))
+            asio::co_spawn(executor, ssh::drain(channel, ssh::Stream::err, kMaxStderr, u.err, u.err_truncated), asio::deferred))
             .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
     (void)order;
     if (pump_error) std::rethrow_exception(pump_error);
