@@ -197,8 +197,35 @@ boost::asio::awaitable<std::vector<Job>> SlurmCli::jobs(core::CommandRunner& run
   auto cluster = co_await cluster_name(runner);
   auto queued = parse_squeue_jobs(accepted_output(live, "squeue"), cluster);
   auto merged = merge_jobs(std::move(queued), std::move(accounted));
+  co_await live_exit_codes(runner, merged);
   co_await name_cancellers(runner, merged);
   co_return merged;
+}
+
+boost::asio::awaitable<void> SlurmCli::live_exit_codes(core::CommandRunner& runner, std::vector<Job>& jobs) {
+  std::string ids;
+  std::size_t count = 0;
+  for (const auto& j : jobs)
+    if (!j.status.exit_code && is_final_state(j.status.state)) {
+      ids += (ids.empty() ? "" : ",") + j.job_id;
+      ++count;
+    }
+  if (count == 0) co_return;
+  std::vector<std::string> argv{"squeue", "--noheader", "--states=all", "--Format=" + std::string(squeue_exit_format)};
+  // After a burst, thousands may be waiting for slurmdbd: then every job slurmctld shows is
+  // cheaper than a command line of ids (Linux caps one argument at 128 KiB).
+  constexpr std::size_t most_ids = 400;
+  if (count <= most_ids) argv.push_back("--jobs=" + ids);
+  core::Command cmd = command(std::move(argv));
+  auto result = co_await runner.run(std::move(cmd));
+  // The jobs may have left slurmctld meanwhile (squeue then refuses the ids): no exit code.
+  if (result.exit_status != 0) co_return;
+  auto codes = parse_squeue_exit_codes(result.out);
+  for (auto& j : jobs)
+    if (auto found = codes.find(j.job_id); found != codes.end() && !j.status.exit_code) {
+      j.status.exit_code = found->second.code;
+      j.status.interrupt_signal = found->second.signal;
+    }
 }
 
 boost::asio::awaitable<void> SlurmCli::name_cancellers(core::CommandRunner& runner, std::vector<Job>& jobs) {
@@ -237,6 +264,7 @@ boost::asio::awaitable<std::optional<Job>> SlurmCli::job(core::CommandRunner& ru
   // Given an array's id, both tools answer for all its tasks: keep the one record asked for.
   auto merged = merge_jobs(std::move(queued), std::move(accounted));
   std::erase_if(merged, [&job_id](const Job& j) { return j.job_id != job_id; });
+  co_await live_exit_codes(runner, merged);
   co_await name_cancellers(runner, merged);
   if (merged.empty()) co_return std::nullopt;
   co_return std::move(merged.front());

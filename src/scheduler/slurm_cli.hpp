@@ -52,6 +52,10 @@ class SlurmCli final : public Scheduler {
   // Slurm names who cancelled a job by uid ("CANCELLED by 0"); the parser names the job's owner,
   // this names anyone else, with one `getent passwd` for all (slurmrestd gives names too).
   boost::asio::awaitable<void> name_cancellers(core::CommandRunner& runner, std::vector<Job>& jobs);
+  // A job that has just ended is final in squeue's answer before slurmdbd records it, and
+  // squeue's --format has no exit code: those jobs get theirs with one more squeue call
+  // (squeue_exit_format), made only while such a job exists.
+  boost::asio::awaitable<void> live_exit_codes(core::CommandRunner& runner, std::vector<Job>& jobs);
   // Slurm's ClusterName (`scontrol show config`), for jobs squeue reports: asked once.
   boost::asio::awaitable<std::string> cluster_name(core::CommandRunner& runner);
 

@@ -224,6 +224,41 @@ TEST(SlurmCli, OneArrayTaskByItsRawId) {
   EXPECT_THAT(runner.argvs()[0], ::testing::Contains("--jobs=5934"));
 }
 
+TEST(SlurmCli, AJobEndedBeforeAccountingRecordsItGetsItsExitCodeFromTheController) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  // squeue says FAILED, slurmdbd has no record yet: the exit code is slurmctld's.
+  runner.answer(golden("jobs/squeue_ended.txt"))
+      .answer("")
+      .answer("ClusterName = hpc\n")
+      .answer(golden("jobs/squeue_exit_codes.txt"));
+  auto job = await(slurm.job(runner, "13275"));
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->status.state, "FAILED");
+  EXPECT_EQ(job->status.exit_code, 3);
+  EXPECT_EQ(job->status.interrupt_signal, 0);
+  ASSERT_EQ(runner.argvs().size(), 4u);
+  EXPECT_EQ(runner.argvs()[3], (Argv{"squeue", "--noheader", "--states=all",
+                                   "--Format=" + std::string(squeue_exit_format), "--jobs=13275"}));
+}
+
+TEST(SlurmCli, JobsWithExitCodesNeedNoMoreCalls) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer(golden("jobs/squeue_ended.txt"))
+      .answer(golden("jobs/sacct.txt"))
+      .answer("ClusterName = hpc\n")
+      .answer(golden("jobs/squeue_exit_codes.txt"));
+  auto jobs = await(slurm.jobs(runner, "alice", Scheduler::JobFilter{}));
+  // Every job of sacct.txt has its exit code; 13275 alone asks the controller.
+  ASSERT_EQ(runner.argvs().size(), 4u);
+  EXPECT_THAT(runner.argvs()[3], ::testing::Contains("--jobs=13275"));
+  for (const auto& j : jobs) {
+    if (j.status.state == "PENDING" || j.status.state == "RUNNING") continue;
+    EXPECT_TRUE(j.status.exit_code) << j.job_id;
+  }
+}
+
 TEST(SlurmCli, CancelOneArrayRecordByItsDisplayId) {
   SlurmCli slurm;
   FakeRunner runner;

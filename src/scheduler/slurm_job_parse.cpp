@@ -125,13 +125,6 @@ std::pair<std::string, std::string> split_state(std::string_view v, std::string_
   return {std::string(state), std::string(rest.substr(3))};
 }
 
-bool is_final_state(std::string_view state) {
-  static constexpr std::array<std::string_view, 9> final_states = {
-      "BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED",
-      "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "TIMEOUT"};
-  return std::find(final_states.begin(), final_states.end(), state) != final_states.end();
-}
-
 // Field positions of sacct_job_format.
 enum SacctField : std::size_t {
   sa_job_id, sa_state, sa_reason, sa_exit_code, sa_elapsed_raw, sa_start, sa_end, sa_suspended,
@@ -175,6 +168,32 @@ JobTime sacct_time(const std::vector<std::string_view>& f) {
 }
 
 }  // namespace
+
+bool is_final_state(std::string_view state) {
+  static constexpr std::array<std::string_view, 9> final_states = {
+      "BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED",
+      "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "TIMEOUT"};
+  return std::find(final_states.begin(), final_states.end(), state) != final_states.end();
+}
+
+ExitCode exit_code_from_wait_status(std::int64_t status) {
+  // Exit code in bits 8..15, the terminating signal in bits 0..6 (WEXITSTATUS, WTERMSIG).
+  return {(status >> 8) & 0xff, status & 0x7f};
+}
+
+std::map<std::string, ExitCode, std::less<>> parse_squeue_exit_codes(std::string_view text) {
+  constexpr std::string_view what = "squeue exit_code";
+  std::map<std::string, ExitCode, std::less<>> codes;
+  // Each line is "<id><US><status><US>": three fields, the last one empty.
+  for (const auto& f : split_records(text, 3, what)) {
+    auto status = parse_int(f[1]);
+    if (f[0].empty() || f[0].find_first_not_of("0123456789") != std::string_view::npos || !status || *status < 0 ||
+        !f[2].empty())
+      throw malformed(what, f[0]);
+    codes.emplace(std::string(f[0]), exit_code_from_wait_status(*status));
+  }
+  return codes;
+}
 
 ExitCode parse_slurm_exit_code(std::string_view text) {
   auto colon = text.find(':');

@@ -28,6 +28,8 @@
 
 #include "scheduler/job_model.hpp"
 
+#include <map>
+
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -96,12 +98,27 @@ inline constexpr std::string_view sacct_id_format = "JobIDRaw,JobID";
 // nullopt when the text has no such record. Steps ("123.batch") are skipped.
 std::optional<std::string> slurm_cancel_target(std::string_view ids, std::string_view raw_id);
 
+// Whether a job in this state has ended for good (COMPLETED, FAILED, CANCELLED, TIMEOUT, ...).
+bool is_final_state(std::string_view state);
+
 // "2:0" -> {2, 0}; "0:9" -> {0, 9}: the exit code and the signal that ended it.
 struct ExitCode {
   std::int64_t code = 0;
   std::int64_t signal = 0;
 };
 ExitCode parse_slurm_exit_code(std::string_view text);
+
+// A raw wait status as slurmctld keeps it -> {code, signal}: 768 -> {3, 0}; 9 -> {0, 9}.
+ExitCode exit_code_from_wait_status(std::int64_t status);
+
+// The --Format value for `squeue --noheader --states=all --jobs=<ids> --Format=<squeue_exit_format>`:
+// the raw job id and the job's exit code, which only slurmctld knows between a job's end and
+// slurmdbd's record of it, and for which squeue's --format letters have no field. Both are
+// numbers; ":0" asks for no padding, the 0x1F suffix ends each field.
+inline constexpr std::string_view squeue_exit_format = "JobID:0\x1f,exit_code:0\x1f";
+
+// Output of the command above -> raw job id -> exit code (squeue prints the wait status).
+std::map<std::string, ExitCode, std::less<>> parse_squeue_exit_codes(std::string_view text);
 
 // A duration as Slurm prints it: "[days-]hours:minutes:seconds" or "minutes:seconds" ->
 // seconds ("1-02:03:04" -> 93784, "1:00" -> 60). Throws core::Failure(internal) otherwise.

@@ -82,6 +82,31 @@ TEST(SlurmExitCode, SplitsCodeAndSignal) {
   EXPECT_THAT(internal_failure([] { parse_slurm_exit_code("x:0"); }), HasSubstr("exit code"));
 }
 
+TEST(SlurmExitCode, WaitStatusSplitsCodeAndSignal) {
+  EXPECT_EQ(exit_code_from_wait_status(768).code, 3);
+  EXPECT_EQ(exit_code_from_wait_status(768).signal, 0);
+  EXPECT_EQ(exit_code_from_wait_status(9).code, 0);
+  EXPECT_EQ(exit_code_from_wait_status(9).signal, 9);
+  EXPECT_EQ(exit_code_from_wait_status(0).code, 0);
+}
+
+TEST(ParseSqueueExitCodes, GoldenWaitStatusesByRawId) {
+  auto codes = parse_squeue_exit_codes(golden("jobs/squeue_exit_codes.txt"));
+  ASSERT_EQ(codes.size(), 4u);
+  EXPECT_EQ(codes.at("13275").code, 3);  // exit 3
+  EXPECT_EQ(codes.at("13275").signal, 0);
+  EXPECT_EQ(codes.at("13276").signal, 9);  // kill -9 $$, each array task under its raw id
+  EXPECT_EQ(codes.at("13277").code, 0);
+  EXPECT_EQ(codes.at("13278").code, 0);  // true
+  EXPECT_EQ(codes.at("13278").signal, 0);
+}
+
+TEST(ParseSqueueExitCodes, EmptyIsEmptyAndGarbageIsRefused) {
+  EXPECT_TRUE(parse_squeue_exit_codes("").empty());
+  for (std::string bad : {"13275\x1f" "3:0\x1f\n", "13275 768\n", "13_2\x1f" "768\x1f\n", "13\x1f-1\x1f\n"})
+    EXPECT_THAT(internal_failure([&bad] { parse_squeue_exit_codes(bad); }), HasSubstr("squeue exit_code")) << bad;
+}
+
 TEST(SlurmJobFormats, UseTheSeparatorBetweenEveryField) {
   EXPECT_EQ(std::count(squeue_job_format.begin(), squeue_job_format.end(), sep), 15);
   EXPECT_EQ(std::count(sacct_job_format.begin(), sacct_job_format.end(), ','), 19);

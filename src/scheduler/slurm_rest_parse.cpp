@@ -2,6 +2,7 @@
 
 #include "scheduler/command_output.hpp"
 #include "scheduler/refusal.hpp"
+#include "scheduler/slurm_job_parse.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -163,12 +164,6 @@ bool truthy(const json::value* v) {
   return false;
 }
 
-bool is_final_state(std::string_view state) {
-  static constexpr std::array<std::string_view, 9> final_states = {
-      "BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "TIMEOUT"};
-  return std::find(final_states.begin(), final_states.end(), state) != final_states.end();
-}
-
 // An exit code as {code, signal}: a raw wait status (v0.0.38 /slurm), or an object
 // {status, return_code, signal: {id | signal_id, name}}.
 std::optional<std::pair<std::int64_t, std::int64_t>> exit_code(const json::value* v) {
@@ -185,8 +180,8 @@ std::optional<std::pair<std::int64_t, std::int64_t>> exit_code(const json::value
   }
   auto raw = integer(v);
   if (!raw || *raw < 0 || *raw >= 0xfffffffeLL) return std::nullopt;
-  // A wait status: exit code in bits 8..15, the terminating signal in bits 0..6.
-  return std::pair{(*raw >> 8) & 0xff, *raw & 0x7f};
+  auto exit = exit_code_from_wait_status(*raw);
+  return std::pair{exit.code, exit.signal};
 }
 
 
