@@ -39,4 +39,8 @@ std::string command_line(const std::vector<std::string>& argv) {
   return line;
 }
 
+std::vector<std::string> and_then(const std::vector<std::string>& first, const std::vector<std::string>& then) {
+  return {"sh", "-c", command_line(first) + " && exec " + command_line(then)};
+}
+
 }  // namespace portico::core

@@ -15,4 +15,9 @@ std::string shell_quote(std::string_view word);
 // Joins argv into one command line, each word quoted. argv[0] is quoted too.
 std::string command_line(const std::vector<std::string>& argv);
 
+// One command that runs `first`, then, only if it succeeded, `then` (its exit status is the
+// answer's): `sh -c '<first> && exec <then>'`, each word quoted by shell_quote. For an action
+// and the description of its result in one remote round trip instead of two.
+std::vector<std::string> and_then(const std::vector<std::string>& first, const std::vector<std::string>& then);
+
 }  // namespace portico::core

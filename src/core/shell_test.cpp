@@ -55,3 +55,21 @@ TEST(UnixNames, AcceptsOrdinaryNamesOnly) {
                           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
     EXPECT_FALSE(valid_unix_name(bad)) << bad;
 }
+
+TEST(ShellQuote, AndThenRunsTheSecondOnlyAfterTheFirstSucceeded) {
+  const std::string hostile = "it's $(id) `id`;\n-x";
+  // Run as the remote side would: the outer command line through a shell, once quoted again.
+  auto run = [](const std::vector<std::string>& argv) {
+    std::string cmd = command_line(argv) + "; echo \" status=$?\"";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[256];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+    return out;
+  };
+  EXPECT_EQ(run(and_then({"true"}, {"printf", "%s", hostile})), hostile + " status=0\n");
+  EXPECT_EQ(run(and_then({"sh", "-c", "exit 3"}, {"printf", "%s", hostile})), " status=3\n");
+  EXPECT_EQ(run(and_then({"printf", "%s|", hostile}, {"sh", "-c", "exit 4"})), hostile + "| status=4\n");
+}

@@ -83,7 +83,12 @@ def test_each_array_task_is_a_job_of_its_own(alice):
     # Each task's own exit code (its index), found again by its own id.
     by_code = {}
     for job_id in ids:
-        job = alice.job(job_id)
+        # Steps are accounting's, which may record the last task a moment after it ended.
+        def recorded(job_id=job_id):
+            job = alice.job(job_id)
+            return job if any(t["id"] == f"{job_id}.batch" for t in job["tasks"]) else None
+
+        job = alice.until(f"accounting to record {job_id}.batch", recorded, timeout=60)
         assert job["name"] == name
         assert [t["id"] for t in job["tasks"] if t["id"].endswith(".batch")] == [f"{job_id}.batch"]
         by_code[job["status"]["exitCode"]] = job["status"]["state"]

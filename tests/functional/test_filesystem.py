@@ -172,6 +172,28 @@ def test_chmod(alice, home):
     assert alice("PUT", "chmod", json={"sourcePath": f"{home}/nosuch", "mode": "600"}).status_code == 404
 
 
+def test_a_change_and_its_description_are_one_backend_command(gw, alice, home):
+    # mkdir, symlink, chmod and chown answer with the ls entry of the result: the change and
+    # the ls run in one remote command, and the ls only after the change succeeded.
+    def calls(method, op, expect, **kw):
+        request_id = f"one-{op}-{uuid.uuid4().hex}"
+        r = alice(method, op, headers={"X-Request-ID": request_id}, **kw)
+        assert r.status_code == expect, r.text
+        return backend_calls(gw, request_id)
+
+    name = f"{home}/one $(id) 'x'"
+    assert len(calls("POST", "mkdir", 201, json={"sourcePath": name})) == 1
+    assert len(calls("PUT", "chmod", 200, json={"sourcePath": name, "mode": "700"})) == 1
+    assert len(calls("PUT", "chown", 200, json={"sourcePath": name, "group": "hpcusers"})) == 1
+    assert len(calls("POST", "symlink", 201, json={"sourcePath": name, "linkPath": f"{name}-ln"})) == 1
+    # A refused change runs no ls and answers with the tool's own error.
+    assert len(calls("POST", "mkdir", 400, json={"sourcePath": name})) == 1
+    assert alice("POST", "mkdir", json={"sourcePath": name}).json()["message"].count("File exists") == 1
+    assert alice.ok("GET", "stat", params={"path": name})["mode"] & 0o777 == 0o700
+    alice.ok("DELETE", "rm", expect=204, params={"path": f"{name}-ln"})
+    alice.ok("DELETE", "rm", expect=204, params={"path": name})
+
+
 def test_chown(alice, home):
     out = alice.ok("PUT", "chown", json={"sourcePath": f"{home}/lines.txt", "group": "hpcusers"})
     assert out["group"] == "hpcusers" and out["user"] == "alice"

@@ -12,6 +12,7 @@
 #include "api/firecrest/handler_util.hpp"
 #include "core/command.hpp"
 #include "core/error.hpp"
+#include "core/shell.hpp"
 #include "filesystem/archive.hpp"
 #include "filesystem/errors.hpp"
 #include "filesystem/head_tail.hpp"
@@ -223,12 +224,13 @@ asio::awaitable<std::string> run_checked(Call& c, std::vector<std::string> argv,
   co_return out;
 }
 
-// The ls entry of `path` itself (ls -ld), for the replies of mkdir, symlink, chmod and chown.
-asio::awaitable<json::value> entry_of(Call& c, const std::string& path) {
-  auto argv = filesystem::ls_command(path, filesystem::LsOptions{});
-  auto dashdash = std::find(argv.begin(), argv.end(), std::string("--"));
-  argv.insert(dashdash, "-d");
-  auto out = co_await run_checked(c, std::move(argv), "ls");
+// Runs `action` and, if it succeeded, `ls -ld path` in the same remote command: the reply of
+// mkdir, symlink, chmod and chown is the ls entry of what they made or changed.
+asio::awaitable<json::value> act_and_describe(Call& c, const std::vector<std::string>& action, std::string_view what,
+                                              const std::string& path) {
+  auto ls = filesystem::ls_command(path, filesystem::LsOptions{});
+  ls.insert(std::find(ls.begin(), ls.end(), std::string("--")), "-d");
+  auto out = co_await run_checked(c, core::and_then(action, ls), what);
   auto entries = filesystem::parse_ls(out);
   if (entries.size() != 1) throw core::Failure(core::ErrorKind::internal, "unexpected ls output for one path");
   co_return entry_json(entries.front());
@@ -382,8 +384,7 @@ void add_filesystem_routes(Api& api) {
             auto path = body_source_path(c, body);
             bool parent = body_flag(body, {"parent", "p"});
             auto argv = parent ? with_c_locale({"mkdir", "-p", "--", path}) : with_c_locale({"mkdir", "--", path});
-            co_await run_checked(c, std::move(argv), "mkdir");
-            auto entry = co_await entry_of(c, path);
+            auto entry = co_await act_and_describe(c, argv, "mkdir", path);
             co_return json_response(http::Status::created, json::object{{"output", std::move(entry)}});
           }});
 
@@ -392,8 +393,7 @@ void add_filesystem_routes(Api& api) {
             auto target = body_source_path(c, body);
             auto link = body_path(c, body, {"linkPath", "link_path"});
             auto argv = with_c_locale({"ln", "-s", "--", target, link});
-            co_await run_checked(c, std::move(argv), "ln");
-            auto entry = co_await entry_of(c, link);
+            auto entry = co_await act_and_describe(c, argv, "ln", link);
             co_return json_response(http::Status::created, json::object{{"output", std::move(entry)}});
           }});
 
@@ -404,8 +404,7 @@ void add_filesystem_routes(Api& api) {
             if (!mode_field) throw core::validation_error("body", "mode", "is required");
             auto mode = filesystem::validate_chmod_mode(mode_field->second, "body", "mode");
             auto argv = with_c_locale({"chmod", "--", mode, path});
-            co_await run_checked(c, std::move(argv), "chmod");
-            auto entry = co_await entry_of(c, path);
+            auto entry = co_await act_and_describe(c, argv, "chmod", path);
             co_return json_response(http::Status::ok, json::object{{"output", std::move(entry)}});
           }});
 
@@ -417,8 +416,7 @@ void add_filesystem_routes(Api& api) {
             auto spec = filesystem::chown_spec(owner ? owner->second : "", group ? group->second : "", "body", "owner",
                                                "group");
             auto argv = with_c_locale({"chown", "--", spec, path});
-            co_await run_checked(c, std::move(argv), "chown");
-            auto entry = co_await entry_of(c, path);
+            auto entry = co_await act_and_describe(c, argv, "chown", path);
             co_return json_response(http::Status::ok, json::object{{"output", std::move(entry)}});
           }});
 
