@@ -11,9 +11,8 @@ using namespace portico::core;
 
 namespace {
 
-// Runs `printf %s <quoted>` through /bin/sh and returns what the shell produced.
-std::string through_shell(const std::string& word) {
-  std::string cmd = "printf %s " + shell_quote(word);
+// Runs a command line through /bin/sh and returns its stdout.
+std::string shell_output(const std::string& cmd) {
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   char buf[256];
@@ -22,6 +21,9 @@ std::string through_shell(const std::string& word) {
   pclose(p);
   return out;
 }
+
+// What the shell makes of `printf %s <quoted>`.
+std::string through_shell(const std::string& word) { return shell_output("printf %s " + shell_quote(word)); }
 
 }  // namespace
 
@@ -60,14 +62,7 @@ TEST(ShellQuote, AndThenRunsTheSecondOnlyAfterTheFirstSucceeded) {
   const std::string hostile = "it's $(id) `id`;\n-x";
   // Run as the remote side would: the outer command line through a shell, once quoted again.
   auto run = [](const std::vector<std::string>& argv) {
-    std::string cmd = command_line(argv) + "; echo \" status=$?\"";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[256];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    pclose(p);
-    return out;
+    return shell_output(command_line(argv) + "; echo \" status=$?\"");
   };
   EXPECT_EQ(run(and_then({"true"}, {"printf", "%s", hostile})), hostile + " status=0\n");
   EXPECT_EQ(run(and_then({"sh", "-c", "exit 3"}, {"printf", "%s", hostile})), " status=3\n");
