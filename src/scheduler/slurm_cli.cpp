@@ -8,6 +8,7 @@
 #include "scheduler/slurm_job_parse.hpp"
 #include "scheduler/slurm_parse.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -16,6 +17,19 @@
 namespace portico::scheduler {
 
 namespace {
+
+// squeue's and sacct's answers, asked at the same time over the pool: the job list costs the
+// slower of the two instead of their sum. No job falls between them: one that ends meanwhile
+// stays in squeue --states=all (slurmctld keeps it for MinJobAge) until sacct has it.
+boost::asio::awaitable<std::pair<core::CommandResult, core::CommandResult>> both(core::CommandRunner& runner,
+                                                                                  core::Command live,
+                                                                                  core::Command accounted) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  auto live_run = runner.run(std::move(live));
+  auto accounted_run = runner.run(std::move(accounted));
+  auto results = co_await (std::move(live_run) && std::move(accounted_run));
+  co_return std::pair{std::move(std::get<0>(results)), std::move(std::get<1>(results))};
+}
 
 // Each method builds its Command in a local before co_await: g++ 12 rejects a braced list of
 // string literals inside a co_await expression ("array used as initializer").
@@ -188,11 +202,10 @@ boost::asio::awaitable<std::vector<Job>> SlurmCli::jobs(core::CommandRunner& run
     squeue.push_back("--name=" + *filter.name);
     sacct.push_back("--name=" + *filter.name);
   }
-  // squeue first: a job that ends between the two calls is then in sacct's answer as finished.
   core::Command squeue_cmd = command(std::move(squeue));
-  auto live = co_await runner.run(std::move(squeue_cmd));
   core::Command sacct_cmd = command(std::move(sacct));
-  auto done = co_await runner.run(std::move(sacct_cmd));
+  auto answers = co_await both(runner, std::move(squeue_cmd), std::move(sacct_cmd));
+  auto& [live, done] = answers;
   auto accounted = parse_sacct_jobs(accepted_output(done, "sacct"));
   auto cluster = co_await cluster_name(runner);
   auto queued = parse_squeue_jobs(accepted_output(live, "squeue"), cluster);
@@ -250,10 +263,10 @@ boost::asio::awaitable<void> SlurmCli::name_cancellers(core::CommandRunner& runn
 boost::asio::awaitable<std::optional<Job>> SlurmCli::job(core::CommandRunner& runner, std::string job_id) {
   core::Command squeue_cmd = command({"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--states=all",
                                       "--format=" + std::string(squeue_job_format), "--jobs=" + job_id});
-  auto live = co_await runner.run(std::move(squeue_cmd));
   core::Command sacct_cmd = command({"env", "SLURM_TIME_FORMAT=%s", "sacct", "--noheader", "--parsable2",
                                      sacct_delimiter(), "--format=" + std::string(sacct_job_format), "--jobs=" + job_id});
-  auto done = co_await runner.run(std::move(sacct_cmd));
+  auto answers = co_await both(runner, std::move(squeue_cmd), std::move(sacct_cmd));
+  auto& [live, done] = answers;
   auto accounted = parse_sacct_jobs(accepted_output(done, "sacct"));
   std::vector<Job> queued;
   // squeue refuses an id it no longer knows ("Invalid job id specified"): accounting may still.
