@@ -562,3 +562,21 @@ def test_ls_names_with_escapes_and_unicode_come_back_exact(alice, ssh, home):
     recursive = alice.ok("GET", "ls", params={"path": d, "recursive": "true"})
     assert {e["name"] for e in recursive} == {f"{d}/{n}" for n in made}
     ssh.run("alice", f"rm -rf {shlex.quote(d)}")
+
+
+def test_a_command_that_runs_out_of_time_is_408(tmp_path_factory, token, ssh, home):
+    # sha256sum of a FIFO nobody writes to waits for ever: the remote `timeout` ends it, the
+    # answer is 408 with the "exit status:124" the FirecREST client looks for before it falls
+    # back to a transfer job, and the gateway goes on serving.
+    fifo = f"{home}/never-written"
+    assert ssh.run("alice", f"mkfifo {fifo}").returncode == 0
+    g = Gateway(tmp_path_factory.mktemp("timeout"), env={"PORTICO_COMMAND_TIMEOUT": "2s"}).start()
+    try:
+        alice = Client(g, token("alice"), "alice")
+        r = alice("GET", "checksum", params={"path": fifo})
+        assert r.status_code == 408, r.text
+        assert "exit status:124" in r.json()["message"]
+        assert alice.ok("GET", "stat", params={"path": fifo})["size"] == 0
+    finally:
+        ssh.run("alice", f"rm -f {fifo}")
+        assert g.stop() == 0
