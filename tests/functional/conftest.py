@@ -52,8 +52,10 @@ class SshAs:
         key = self.workdir / (name or f"key-{principal}")
         if not key.exists():
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+            # Valid for the whole test session (which outgrew five minutes), not one certificate
+            # per command: the key is made once and reused.
             subprocess.run(["ssh-keygen", "-q", "-s", self.site["ssh"]["ca_key"], "-I", f"test-{principal}",
-                            "-n", principal, "-V", "+5m", str(key) + ".pub"], check=True)
+                            "-n", principal, "-V", "-1m:+4h", str(key) + ".pub"], check=True)
         return key
 
     def run(self, login, command, key=None, input=None, timeout=60):
