@@ -1,6 +1,7 @@
 """The FirecREST filesystem ops API on the real site: commands run over SSH as the caller."""
 import hashlib
 import shlex
+import time
 import uuid
 
 import pytest
@@ -23,7 +24,16 @@ def gw(tmp_path_factory):
 
 class Client:
     def __init__(self, gw, token, user):
-        self.gw, self.user, self.headers = gw, user, {"Authorization": f"Bearer {token}"}
+        """token() gives a fresh access token: one is used for a minute at most, far inside its
+        lifetime, however long the module runs."""
+        self.gw, self.user, self._token, self._fresh = gw, user, token, (None, 0.0)
+
+    @property
+    def headers(self):
+        value, at = self._fresh
+        if value is None or time.monotonic() - at > 60:
+            self._fresh = (self._token(), time.monotonic())
+        return {"Authorization": f"Bearer {self._fresh[0]}"}
 
     def __call__(self, method, op, headers=None, **kw):
         return requests.request(method, self.gw.url + OPS + "/" + op, headers={**self.headers, **(headers or {})},
@@ -38,12 +48,12 @@ class Client:
 
 @pytest.fixture(scope="module")
 def alice(gw, token):
-    return Client(gw, token("alice"), "alice")
+    return Client(gw, lambda: token("alice"), "alice")
 
 
 @pytest.fixture(scope="module")
 def bob(gw, token):
-    return Client(gw, token("bob"), "bob")
+    return Client(gw, lambda: token("bob"), "bob")
 
 
 @pytest.fixture(scope="module")
@@ -572,7 +582,7 @@ def test_a_command_that_runs_out_of_time_is_408(tmp_path_factory, token, ssh, ho
     assert ssh.run("alice", f"mkfifo {fifo}").returncode == 0
     g = Gateway(tmp_path_factory.mktemp("timeout"), env={"PORTICO_COMMAND_TIMEOUT": "2s"}).start()
     try:
-        alice = Client(g, token("alice"), "alice")
+        alice = Client(g, lambda: token("alice"), "alice")
         r = alice("GET", "checksum", params={"path": fifo})
         assert r.status_code == 408, r.text
         assert "exit status:124" in r.json()["message"]

@@ -296,9 +296,7 @@ def test_metrics_count_requests_by_route_and_status(gw, token):
 
 def test_audit_line_says_who_did_what(gw, token):
     get(gw, "/status/hpc/userinfo", token("bob"), headers={"X-Request-ID": "audit-me"})
-    lines = [json.loads(l) for l in gw.log_lines() if l.startswith("{") and '"audit-me"' in l]
-    assert lines, "no audit line for the request"
-    line = lines[-1]
+    line = gw.audit_line("audit-me")  # written just after the reply: waited for
     assert line["user"] == "bob" and line["client_id"] == "bob-client" and line["system"] == "hpc"
     assert line["route"] == "/status/{system_name}/userinfo" and line["status"] == 200
     assert any(c["what"] == "ssh:id" for c in line["backend"])
