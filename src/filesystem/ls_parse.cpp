@@ -148,6 +148,7 @@ std::vector<std::string> ls_command(std::string_view path, const LsOptions& opti
   if (options.numeric_ids) argv.emplace_back("-n");
   if (options.recursive) argv.emplace_back("-R");
   if (options.dereference) argv.emplace_back("-L");
+  if (options.itself) argv.emplace_back("-d");
   argv.emplace_back("--");
   argv.emplace_back(path);
   return argv;

@@ -15,10 +15,11 @@ struct LsOptions {
   bool numeric_ids = false;   // -n: uid/gid instead of names
   bool recursive = false;     // -R: one section per directory, each under a "dir": header
   bool dereference = false;   // -L: describe what symbolic links point to
+  bool itself = false;        // -d: the entry of path itself, not a directory's contents
 };
 
 // The argv for listing `path` (already confined):
-//   env LC_ALL=C ls -l --quoting-style=c --time-style=+%Y-%m-%dT%H:%M:%S [-A] [-n] [-R] [-L] -- path
+//   env LC_ALL=C ls -l --quoting-style=c --time-style=+%Y-%m-%dT%H:%M:%S [-A] [-n] [-R] [-L] [-d] -- path
 // Why these flags:
 //  - LC_ALL=C: English error messages (errors.hpp matches them), "total", and every byte that is
 //    not printable ASCII escaped as \ooo, so the output is ASCII whatever the names hold;

@@ -68,6 +68,14 @@ TEST(LsCommand, BuildsTheDocumentedArgv) {
                                       "--time-style=+%Y-%m-%dT%H:%M:%S", "-A", "-n", "-R", "-L", "--", "-x"}));
 }
 
+TEST(LsCommand, ItselfDescribesThePathNotItsContents) {
+  LsOptions itself;
+  itself.itself = true;
+  EXPECT_EQ(ls_command("/home/alice", itself),
+            (std::vector<std::string>{"env", "LC_ALL=C", "ls", "-l", "--quoting-style=c",
+                                      "--time-style=+%Y-%m-%dT%H:%M:%S", "-d", "--", "/home/alice"}));
+}
+
 TEST(TakeCQuoted, DecodesEveryEscape) {
   std::string_view text = R"("a\tb\n\\\"\'\?\a\b\f\r\v\001\377\0z" rest)";
   EXPECT_EQ(take_c_quoted(text), std::string("a\tb\n\\\"'?\a\b\f\r\v\x01\xff") + std::string(1, '\0') + "z");

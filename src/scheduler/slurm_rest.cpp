@@ -62,11 +62,7 @@ void take_live_exit_codes(std::vector<Job>& merged, const std::vector<Job>& live
 // Whether a finished job's exit codes, as v0.0.38's accounting answer gives them, may be wrong:
 // only COMPLETED (exit 0, no signal) is certain.
 bool doubtful_exit_codes(const Job& job) {
-  static constexpr std::array<std::string_view, 8> final_states = {
-      "BOOT_FAIL", "CANCELLED", "DEADLINE", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "TIMEOUT"};
-  auto doubtful = [&](const std::string& state) {
-    return std::find(final_states.begin(), final_states.end(), state) != final_states.end();
-  };
+  auto doubtful = [](const std::string& state) { return state != "COMPLETED" && is_final_state(state); };
   if (doubtful(job.status.state)) return true;
   for (const auto& t : job.tasks)
     if (doubtful(t.status.state)) return true;

@@ -228,9 +228,9 @@ asio::awaitable<std::string> run_checked(Call& c, std::vector<std::string> argv,
 // mkdir, symlink, chmod and chown is the ls entry of what they made or changed.
 asio::awaitable<json::value> act_and_describe(Call& c, const std::vector<std::string>& action, std::string_view what,
                                               const std::string& path) {
-  auto ls = filesystem::ls_command(path, filesystem::LsOptions{});
-  ls.insert(std::find(ls.begin(), ls.end(), std::string("--")), "-d");
-  auto out = co_await run_checked(c, core::and_then(action, ls), what);
+  filesystem::LsOptions itself;
+  itself.itself = true;
+  auto out = co_await run_checked(c, core::and_then(action, filesystem::ls_command(path, itself)), what);
   auto entries = filesystem::parse_ls(out);
   if (entries.size() != 1) throw core::Failure(core::ErrorKind::internal, "unexpected ls output for one path");
   co_return entry_json(entries.front());
