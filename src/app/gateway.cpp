@@ -16,7 +16,10 @@
 #include "observe/audit.hpp"
 #include "observe/metrics.hpp"
 #include "portico/version.hpp"
+#include "s3/client.hpp"
 #include "ssh/credentials.hpp"
+#include "store/store.hpp"
+#include "transfer/transfers.hpp"
 
 namespace portico::app {
 
@@ -81,9 +84,27 @@ int run_gateway(const config::Config& config) {
   for (const auto& c : config.clusters) clusters.add(std::make_unique<cluster::Cluster>(ioc.get_executor(), c, *credentials, config, http_client));
   for (const auto& c : clusters.all()) c->start();
 
+  std::unique_ptr<store::Store> store;
+  try {
+    store = store::open_sqlite(config.store.path);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  std::shared_ptr<s3::Client> s3;
+  if (config.s3) {
+    const auto& c = *config.s3;
+    auto addressing = c.virtual_host ? s3::Addressing::virtual_host : s3::Addressing::path;
+    s3 = std::make_shared<s3::Client>(http_client, s3::Endpoint{c.endpoint, addressing},
+                                      s3::Endpoint{c.public_endpoint, addressing},
+                                      s3::Credentials{c.access_key_id, c.secret_access_key, c.region}, c.bucket);
+  }
+  transfer::Transfers transfers(ioc.get_executor(), clusters, s3, config.s3, *store);
+  transfers.start();
+
   observe::Metrics metrics;
   add_collectors(metrics, clusters);
-  api::firecrest::Api firecrest(config, authenticator, clusters, metrics);
+  api::firecrest::Api firecrest(config, authenticator, clusters, metrics, transfers);
 
   http::ServerHooks hooks;
   const std::string root = config.server.api_root;
@@ -132,6 +153,7 @@ int run_gateway(const config::Config& config) {
     spdlog::info("signal {}: finishing in-flight requests, then stopping", signal);
     server.shutdown([&] {
       for (const auto& c : clusters.all()) c->stop();
+      transfers.stop();
       keys->stop();
       ioc.stop();
     });

@@ -280,6 +280,26 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
     }
   }
 
+  if (c.has("transfer")) {
+    Section t(c.get("transfer"), c.key_path("transfer"), errors);
+    auto& tr = cluster.transfer;
+    t.string("partition", tr.partition);
+    t.duration("time_limit", tr.time_limit);
+    t.string("account", tr.account);
+    t.size("max_part_bytes", tr.max_part_bytes);
+    t.duration("upload_wait", tr.upload_wait);
+    t.integer("parallel_parts", tr.parallel_parts, 1, 64);
+    // S3's own bounds on a part of a multipart upload.
+    if (tr.max_part_bytes < 5ull * 1024 * 1024 || tr.max_part_bytes > 5ull * 1024 * 1024 * 1024)
+      t.error("max_part_bytes", "S3 parts are 5MiB to 5GiB");
+    if (tr.time_limit < std::chrono::seconds(60)) t.error("time_limit", "must be at least 1m");
+    if (tr.upload_wait < std::chrono::seconds(10) || tr.upload_wait > std::chrono::seconds(604800))
+      t.error("upload_wait", "must be between 10s and 7 days");
+    if (!tr.account.empty() && tr.account != "{account}" && !std::regex_match(tr.account, kNamePattern))
+      t.error("account", "expected \"{account}\" or an account name, got \"" + tr.account + "\"");
+    if (tr.partition.find_first_of(" ,\n") != std::string::npos) t.error("partition", "must be one partition name");
+  }
+
   if (c.has("access")) {
     Section a(c.get("access"), c.key_path("access"), errors);
     a.strings("users", cluster.access.users);
@@ -347,6 +367,7 @@ LoadResult parse_config(const std::string& yaml_text, const std::string& base_di
   }
 
   Config cfg;
+  cfg.store.path = (std::filesystem::path(base_dir) / cfg.store.path).lexically_normal().string();
   {
     Section top(root, "", errors);
     top.require("auth");
@@ -415,10 +436,28 @@ LoadResult parse_config(const std::string& yaml_text, const std::string& base_di
       s.string("access_key_id", s3.access_key_id);
       s.string("secret_access_key", s3.secret_access_key);
       s.string("bucket", s3.bucket);
-      s.size("max_part_bytes", s3.max_part_bytes);
+      s.string("public_endpoint", s3.public_endpoint);
+      std::string addressing = "path";
+      s.string("addressing", addressing);
+      if (addressing == "virtual") s3.virtual_host = true;
+      else if (addressing != "path") s.error("addressing", "expected path or virtual, got \"" + addressing + "\"");
+      for (const auto* key : {"endpoint", "public_endpoint"}) {
+        const auto& url = std::string_view(key) == "endpoint" ? s3.endpoint : s3.public_endpoint;
+        if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://"))
+          s.error(key, "expected an http:// or https:// URL, got \"" + url + "\"");
+      }
+      if (s3.public_endpoint.empty()) s3.public_endpoint = s3.endpoint;
       s.duration("url_lifetime", s3.url_lifetime);
-      if (s3.max_part_bytes < 5 * 1024 * 1024) s.error("max_part_bytes", "S3 parts are at least 5MiB");
+      if (s3.url_lifetime < std::chrono::seconds(60) || s3.url_lifetime > std::chrono::seconds(604800))
+        s.error("url_lifetime", "must be between 1m and 7 days (the longest a SigV4 signature lasts)");
+      s.integer("object_lifetime_days", s3.object_lifetime_days, 1, 3650);
+      s.duration("poll_interval", s3.poll_interval);
+      if (s3.poll_interval < std::chrono::milliseconds(100)) s.error("poll_interval", "must be at least 100ms");
       cfg.s3 = s3;
+    }
+    if (top.has("store")) {
+      Section s(top.get("store"), "store", errors);
+      s.path("path", cfg.store.path, base_dir);
     }
     if (top.has("logging")) {
       Section l(top.get("logging"), "logging", errors);

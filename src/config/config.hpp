@@ -97,6 +97,18 @@ struct Access {
   std::vector<std::string> required_scopes;
 };
 
+// How transfer jobs (cp, mv, rm, compress, extract, staged upload and download) are submitted.
+struct Transfer {
+  std::string partition;                  // partition (Slurm) or queue (PBS); "" = the default one
+  std::chrono::seconds time_limit{3600};  // wall time of each transfer job
+  // The account transfer jobs are charged to: "" = the user's default, "{account}" = the one the
+  // request names (then required), or a fixed account name.
+  std::string account;
+  std::uint64_t max_part_bytes = 1024ull * 1024 * 1024;  // S3 part size: 5 MiB .. 5 GiB
+  std::chrono::seconds upload_wait{3600};  // how long an upload may take before it is abandoned
+  unsigned parallel_parts = 4;             // parts a download job sends to S3 at once
+};
+
 struct Cluster {
   std::string name;
   Ssh ssh;
@@ -105,20 +117,34 @@ struct Cluster {
   Access access;
   std::size_t max_upload_bytes = 1024ull * 1024 * 1024;
   std::size_t max_script_bytes = 1024 * 1024;  // an inline batch script
+  Transfer transfer;
   // Health probes log in as this (service) user; without one, only unauthenticated checks run.
   std::string probe_user;
   std::chrono::milliseconds health_interval{30'000};
   std::chrono::milliseconds probe_timeout{10'000};
 };
 
+// The S3 staging area of transfers.
 struct S3 {
-  std::string endpoint;
+  std::string endpoint;         // reached by Portico and the cluster's transfer jobs
+  std::string public_endpoint;  // reached by clients; "" = endpoint
+  bool virtual_host = false;    // bucket.host addressing instead of host/bucket
   std::string region = "us-east-1";
   std::string access_key_id;
   std::string secret_access_key;
   std::string bucket;
-  std::size_t max_part_bytes = 64ull * 1024 * 1024;
-  std::chrono::seconds url_lifetime{3600};
+  // Lifetime of the presigned URLs handed to clients (download) and written into transfer
+  // jobs; upload part URLs last the cluster's transfer.upload_wait. At most 7 days (SigV4).
+  std::chrono::seconds url_lifetime{24 * 3600};
+  // Staged objects expire by a lifecycle rule set when Portico creates the bucket.
+  unsigned object_lifetime_days = 7;
+  // How often pending uploads are looked at (one HEAD request each).
+  std::chrono::milliseconds poll_interval{2'000};
+};
+
+// Where Portico keeps what must survive a restart (pending transfers).
+struct Store {
+  std::string path = "portico.db";  // SQLite database file
 };
 
 struct Logging {
@@ -133,6 +159,7 @@ struct Config {
   std::vector<StaticKey> static_keys;
   std::vector<Cluster> clusters;
   std::optional<S3> s3;
+  Store store;
   Logging logging;
 };
 

@@ -140,6 +140,11 @@ core::Command pbs_submit_command(const JobSubmission& job, const std::string& qs
                                    "on a PBS cluster a path cannot hold ':' (PBS reads host:path)");
   option("-o", job.standard_output);
   option("-e", job.standard_error);
+  if (job.time_limit) {
+    argv.push_back("-l");
+    argv.push_back("walltime=" + pbs_walltime(*job.time_limit));
+  }
+  if (job.hold) argv.push_back("-h");
   if (job.script_path) argv.push_back(*job.script_path);  // absolute (confined): never read as an option
   else c.stdin_data = job.script.value_or("");
   return c;
@@ -288,6 +293,12 @@ boost::asio::awaitable<void> PbsCli::cancel(core::CommandRunner& runner, std::st
     }
   }
   pbs_output(result, "qdel");
+}
+
+boost::asio::awaitable<void> PbsCli::release(core::CommandRunner& runner, std::string job_id) {
+  core::Command cmd = command({"qrls", job_id});
+  auto result = co_await runner.run(std::move(cmd));
+  pbs_output(result, "qrls");
 }
 
 boost::asio::awaitable<void> PbsCli::attach(core::CommandRunner& runner, std::string job_id, std::string shell_command) {

@@ -61,6 +61,8 @@ class PbsCli final : public Scheduler {
   boost::asio::awaitable<void> cancel(core::CommandRunner& runner, std::string job_id) override;
   // Throws Failure(not_implemented).
   boost::asio::awaitable<void> attach(core::CommandRunner& runner, std::string job_id, std::string command) override;
+  // `qrls <id>`
+  boost::asio::awaitable<void> release(core::CommandRunner& runner, std::string job_id) override;
 
  private:
   boost::asio::awaitable<std::string> qsub_path(core::CommandRunner& runner);

@@ -136,6 +136,29 @@ TEST(PbsCli, SubmitInlineScriptWithEveryOption) {
   EXPECT_EQ(runner.commands[2].stdin_data, "");
 }
 
+// A transfer job as Portico submits it: held until its data has arrived, with a walltime, then
+// released with qrls.
+TEST(PbsCli, SubmitHeldWithAWalltimeThenRelease) {
+  PbsCli pbs;
+  FakeRunner runner;
+  runner.answer("/opt/pbs/bin/qsub\n").answer(golden("pbs/qsub.txt")).answer("");
+  JobSubmission job;
+  job.name = "IngressFileTransfer";
+  job.working_directory = "/home/alice";
+  job.standard_output = "/home/alice/.portico-transfer-1.out";
+  job.standard_error = "/home/alice/.portico-transfer-1.err";
+  job.time_limit = std::chrono::seconds(3600);
+  job.hold = true;
+  job.script = "#!/bin/bash\ntrue\n";
+  EXPECT_EQ(await(pbs.submit(runner, job)), "1005");
+  EXPECT_EQ(runner.commands[1].argv,
+            (Argv{"sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", "/home/alice", "/opt/pbs/bin/qsub", "-V",
+                  "-N", "IngressFileTransfer", "-o", "/home/alice/.portico-transfer-1.out", "-e",
+                  "/home/alice/.portico-transfer-1.err", "-l", "walltime=01:00:00", "-h"}));
+  await(pbs.release(runner, "1005"));
+  EXPECT_EQ(runner.commands[2].argv, (Argv{"qrls", "1005"}));
+}
+
 TEST(PbsCli, SubmitRefusesWhatPbsCannotDo) {
   PbsCli pbs;
   FakeRunner runner;

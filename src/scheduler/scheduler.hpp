@@ -74,6 +74,8 @@ class Scheduler {
   virtual boost::asio::awaitable<std::optional<Job>> job(core::CommandRunner& runner, std::string job_id) = 0;
   virtual boost::asio::awaitable<JobMetadata> metadata(core::CommandRunner& runner, std::string job_id) = 0;
   virtual boost::asio::awaitable<void> cancel(core::CommandRunner& runner, std::string job_id) = 0;
+  // Lets a job submitted with JobSubmission::hold start.
+  virtual boost::asio::awaitable<void> release(core::CommandRunner& runner, std::string job_id) = 0;
   // Runs a shell command inside the job's allocation, alongside it.
   virtual boost::asio::awaitable<void> attach(core::CommandRunner& runner, std::string job_id, std::string command) = 0;
 };

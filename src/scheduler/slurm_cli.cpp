@@ -316,6 +316,12 @@ boost::asio::awaitable<void> SlurmCli::cancel(core::CommandRunner& runner, std::
   accepted_output(result, "scancel");
 }
 
+boost::asio::awaitable<void> SlurmCli::release(core::CommandRunner& runner, std::string job_id) {
+  core::Command cmd = command({"scontrol", "release", job_id});
+  auto result = co_await runner.run(std::move(cmd));
+  accepted_output(result, "scontrol release");
+}
+
 boost::asio::awaitable<void> SlurmCli::attach(core::CommandRunner& runner, std::string job_id, std::string shell_command) {
   core::Command cmd = command({"srun", "--jobid=" + job_id, "--overlap", "--", "/bin/sh", "-c", shell_command});
   auto result = co_await runner.run(std::move(cmd));

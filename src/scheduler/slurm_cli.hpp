@@ -44,6 +44,8 @@ class SlurmCli final : public Scheduler {
   // sacct (scancel says nothing about unknown ids, and `scancel <array id>` would cancel the
   // whole array).
   boost::asio::awaitable<void> cancel(core::CommandRunner& runner, std::string job_id) override;
+  // `scontrol release <id>`
+  boost::asio::awaitable<void> release(core::CommandRunner& runner, std::string job_id) override;
   // `srun --jobid=<id> --overlap -- /bin/sh -c <command>`
   boost::asio::awaitable<void> attach(core::CommandRunner& runner, std::string job_id, std::string command) override;
 

@@ -285,6 +285,20 @@ TEST(SlurmCli, CancelFallsBackToAccountingThenNotFound) {
   EXPECT_THAT(f.what(), HasSubstr("Job not found: 77"));
 }
 
+// What scontrol release says, as captured on the site (Slurm 22.05).
+TEST(SlurmCli, ReleaseAHeldJobAndRefusalsWithSlurmsWords) {
+  SlurmCli slurm;
+  FakeRunner runner;
+  runner.answer("")
+      .answer("", 1, "Invalid job id specified for job 999999\nslurm_suspend error: Invalid job id specified\n")
+      .answer("", 1, "Job has already finished for job 7\nslurm_suspend error: Job has already finished\n");
+  await(slurm.release(runner, "5"));
+  EXPECT_EQ(runner.argvs()[0], (Argv{"scontrol", "release", "5"}));
+  EXPECT_EQ(failure_of(slurm.release(runner, "999999")).kind(), ErrorKind::not_found);
+  auto finished = failure_of(slurm.release(runner, "7"));
+  EXPECT_THAT(finished.what(), HasSubstr("Job has already finished"));
+}
+
 TEST(SlurmCli, MetadataOfOneArrayRecord) {
   SlurmCli slurm;
   FakeRunner runner;

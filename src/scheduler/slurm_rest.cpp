@@ -202,6 +202,10 @@ boost::asio::awaitable<std::string> SlurmRest::submit(core::CommandRunner& runne
   co_return parse_rest_submitted_job_id(reply.body);
 }
 
+boost::asio::awaitable<void> SlurmRest::release(core::CommandRunner& runner, std::string job_id) {
+  co_await cli_.release(runner, std::move(job_id));
+}
+
 boost::asio::awaitable<void> SlurmRest::correct_exit_codes(core::CommandRunner& runner, std::vector<Job>& jobs) {
   if (!rest_db_exit_codes_unreliable(options_.api_version)) co_return;
   std::vector<std::string> ids;

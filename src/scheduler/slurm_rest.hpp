@@ -67,6 +67,8 @@ class SlurmRest final : public Scheduler {
   boost::asio::awaitable<JobMetadata> metadata(core::CommandRunner& runner, std::string job_id) override;
   // DELETE /slurm/<v>/job/<id>, after checking the job exists.
   boost::asio::awaitable<void> cancel(core::CommandRunner& runner, std::string job_id) override;
+  // The CLI's (scontrol release): slurmrestd's v0.0.38 cannot release a held job.
+  boost::asio::awaitable<void> release(core::CommandRunner& runner, std::string job_id) override;
   // The CLI's (srun --jobid --overlap).
   boost::asio::awaitable<void> attach(core::CommandRunner& runner, std::string job_id, std::string command) override;
 

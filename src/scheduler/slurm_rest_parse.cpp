@@ -484,6 +484,9 @@ std::string rest_submission_body(const JobSubmission& submission, std::string_vi
   option("standard_output", submission.standard_output);
   option("standard_error", submission.standard_error);
   job["current_working_directory"] = submission.working_directory;
+  // Minutes, as slurmrestd takes it (rounded up: never shorter than asked).
+  if (submission.time_limit) job["time_limit"] = std::max<std::int64_t>(1, (submission.time_limit->count() + 59) / 60);
+  if (submission.hold) job["hold"] = true;
   if (v38) {
     // 22.05's parser takes sbatch's --get-user-env argument ("10L": up to 10 s, login shell),
     // not a boolean.

@@ -352,6 +352,20 @@ TEST(SlurmRestParse, SubmissionBodyPerVersion) {
   EXPECT_TRUE(j40.at("get_user_environment").as_bool());
 }
 
+TEST(SlurmRestParse, SubmissionBodyHeldWithATimeLimitInMinutes) {
+  JobSubmission job;
+  job.working_directory = "/home/alice";
+  job.script = "#!/bin/bash\ntrue\n";
+  auto plain = boost::json::parse(rest_submission_body(job, "v0.0.38")).as_object().at("job").as_object();
+  EXPECT_FALSE(plain.contains("hold"));
+  EXPECT_FALSE(plain.contains("time_limit"));
+  job.hold = true;
+  job.time_limit = std::chrono::seconds(61);
+  auto held = boost::json::parse(rest_submission_body(job, "v0.0.38")).as_object().at("job").as_object();
+  EXPECT_TRUE(held.at("hold").as_bool());
+  EXPECT_EQ(held.at("time_limit").as_int64(), 2);  // rounded up: never shorter than asked
+}
+
 TEST(SlurmRestParse, WhatGoesToSbatchInstead) {
   JobSubmission job;
   job.working_directory = "/home/alice";

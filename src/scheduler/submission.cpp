@@ -1,6 +1,10 @@
 #include "scheduler/submission.hpp"
 
 #include "core/error.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include "scheduler/command_output.hpp"
 
 namespace portico::scheduler {
@@ -38,6 +42,8 @@ core::Command sbatch_command(const JobSubmission& job, const std::string& sbatch
   option("--input=", job.standard_input);
   option("--output=", job.standard_output);
   option("--error=", job.standard_error);
+  if (job.time_limit) argv.push_back("--time=" + slurm_time_limit(*job.time_limit));
+  if (job.hold) argv.push_back("--hold");
   if (job.script_path) {
     argv.push_back("--");
     argv.push_back(*job.script_path);
@@ -45,6 +51,28 @@ core::Command sbatch_command(const JobSubmission& job, const std::string& sbatch
     command.stdin_data = job.script.value_or("");
   }
   return command;
+}
+
+std::string slurm_time_limit(std::chrono::seconds limit) {
+  auto s = std::max<std::int64_t>(limit.count(), 1);
+  auto days = s / 86400;
+  s %= 86400;
+  char text[64];
+  if (days > 0)
+    std::snprintf(text, sizeof text, "%lld-%02lld:%02lld:%02lld", static_cast<long long>(days),
+                  static_cast<long long>(s / 3600), static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  else
+    std::snprintf(text, sizeof text, "%02lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  return text;
+}
+
+std::string pbs_walltime(std::chrono::seconds limit) {
+  auto s = std::max<std::int64_t>(limit.count(), 1);
+  char text[64];
+  std::snprintf(text, sizeof text, "%02lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  return text;
 }
 
 std::string parse_sbatch_parsable(std::string_view output) {

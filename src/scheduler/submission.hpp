@@ -8,6 +8,7 @@
 // quotes and newlines in values intact. sbatch is then called by the absolute path the
 // cluster's PATH gives (resolved once per cluster), so a job's own PATH cannot hide it.
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,7 +31,16 @@ struct JobSubmission {
   std::map<std::string, std::string> env;
   std::optional<std::string> script;       // inline script, sent on stdin
   std::optional<std::string> script_path;  // a script already on the cluster
+  std::optional<std::chrono::seconds> time_limit;  // wall time; absent: the partition's default
+  // Submitted held: the job waits, taking no resources, until release() (transfer jobs whose
+  // data has not arrived yet).
+  bool hold = false;
 };
+
+// A time limit as Slurm's and PBS's "[D-]HH:MM:SS" (Slurm) or "HH:MM:SS" (PBS, hours may
+// exceed 24): rounded up to whole seconds, at least one second.
+std::string slurm_time_limit(std::chrono::seconds limit);
+std::string pbs_walltime(std::chrono::seconds limit);
 
 // True for a POSIX environment variable name: [A-Za-z_][A-Za-z0-9_]*.
 bool valid_env_name(std::string_view name) noexcept;

@@ -46,3 +46,25 @@ TEST(Submission, ParsesSbatchParsableOutput) {
   EXPECT_THROW(parse_sbatch_parsable("sbatch: error: something\n"), portico::core::Failure);
   EXPECT_THROW(parse_sbatch_parsable(""), portico::core::Failure);
 }
+
+TEST(Submission, HeldWithATimeLimit) {
+  JobSubmission job;
+  job.working_directory = "/home/alice";
+  job.script = "#!/bin/bash\ntrue\n";
+  job.time_limit = std::chrono::seconds(90 * 60 + 1);
+  job.hold = true;
+  auto c = sbatch_command(job, "/usr/bin/sbatch");
+  std::vector<std::string> expected = {"/usr/bin/sbatch", "--parsable", "--chdir=/home/alice", "--time=01:30:01",
+                                       "--hold"};
+  EXPECT_EQ(c.argv, expected);
+}
+
+TEST(Submission, TimeLimitsAsSlurmAndPbsWriteThem) {
+  using std::chrono::seconds;
+  EXPECT_EQ(slurm_time_limit(seconds(0)), "00:00:01");
+  EXPECT_EQ(slurm_time_limit(seconds(59)), "00:00:59");
+  EXPECT_EQ(slurm_time_limit(seconds(3600)), "01:00:00");
+  EXPECT_EQ(slurm_time_limit(seconds(86400 + 3661)), "1-01:01:01");
+  EXPECT_EQ(pbs_walltime(seconds(86400 + 3661)), "25:01:01");
+  EXPECT_EQ(pbs_walltime(seconds(1800)), "00:30:00");
+}

@@ -108,8 +108,12 @@ def test_an_object_put_to_s3_reads_back(site):
     s3 = site["s3"]
     client = boto3.client("s3", endpoint_url=s3["endpoint"], region_name=s3["region"],
                           aws_access_key_id=s3["access_key_id"], aws_secret_access_key=s3["secret_access_key"])
-    key = f"site-test/{uuid.uuid4().hex}"
+    # Its own bucket: the staging bucket is Portico's to create (with its lifecycle rule).
+    bucket = f"site-test-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    key = "object"
     body = bytes(range(256)) * 1000
-    client.put_object(Bucket=s3["bucket"], Key=key, Body=body)
-    assert client.get_object(Bucket=s3["bucket"], Key=key)["Body"].read() == body
-    client.delete_object(Bucket=s3["bucket"], Key=key)
+    client.put_object(Bucket=bucket, Key=key, Body=body)
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+    client.delete_object(Bucket=bucket, Key=key)
+    client.delete_bucket(Bucket=bucket)

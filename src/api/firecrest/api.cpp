@@ -24,12 +24,13 @@ using http::Verb;
 
 
 Api::Api(const config::Config& config, const auth::Authenticator& authenticator, cluster::Clusters& clusters,
-         observe::Metrics& metrics)
-    : config_(config), authenticator_(authenticator), clusters_(clusters), metrics_(metrics) {
+         observe::Metrics& metrics, transfer::Transfers& transfers)
+    : config_(config), authenticator_(authenticator), clusters_(clusters), metrics_(metrics), transfers_(transfers) {
   add_status_routes(*this);
   add_compute_routes(*this);
   add_filesystem_routes(*this);
   add_stream_routes(*this);
+  add_transfer_routes(*this);
 }
 
 std::string Api::system_entry(const cluster::Cluster& cluster) const {
@@ -38,7 +39,7 @@ std::string Api::system_entry(const cluster::Cluster& cluster) const {
   std::lock_guard lock(systems_mutex_);
   auto& entry = systems_[cluster.name()];
   if (entry.health != health || entry.version != version || entry.json.empty()) {
-    entry.json = json::serialize(system_json(cluster.config(), *health, version));
+    entry.json = json::serialize(system_json(cluster.config(), *health, version, config_.s3));
     entry.health = std::move(health);
     entry.version = std::move(version);
   }
@@ -94,7 +95,7 @@ asio::awaitable<Response> Api::handle(http::Request& request, http::RequestConte
       throw Failure(ErrorKind::not_found, "no such endpoint: " + std::string(request.method_string()) + " " + std::string(path));
     }
     ctx.route = match.route->pattern;
-    Call call{request, ctx, std::move(match.params), query, std::nullopt, nullptr};
+    Call call{request, ctx, std::move(match.params), query, std::nullopt, nullptr, this};
 
     if (match.route->handler.authenticated) {
       auto header = request.find(http::bhttp::field::authorization);

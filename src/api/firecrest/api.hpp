@@ -20,8 +20,11 @@
 #include "http/router.hpp"
 #include "http/types.hpp"
 #include "observe/metrics.hpp"
+#include "transfer/transfers.hpp"
 
 namespace portico::api::firecrest {
+
+class Api;
 
 // What a handler gets: the request, the caller, and the cluster named in the path.
 struct Call {
@@ -31,6 +34,7 @@ struct Call {
   std::string_view query;               // the raw query string, without '?'
   std::optional<auth::Identity> identity;
   cluster::Cluster* cluster = nullptr;  // set for routes with {system_name}
+  Api* api = nullptr;
 };
 
 struct Route {
@@ -47,11 +51,12 @@ void set_firecrest_headers(http::bhttp::response_header<>& header, const http::R
 class Api {
  public:
   Api(const config::Config& config, const auth::Authenticator& authenticator, cluster::Clusters& clusters,
-      observe::Metrics& metrics);
+      observe::Metrics& metrics, transfer::Transfers& transfers);
 
   // Registers a route; during construction only (the add_*_routes functions below).
   void add(http::Verb verb, std::string pattern, Route route);
   cluster::Clusters& clusters() { return clusters_; }
+  transfer::Transfers& transfers() { return transfers_; }
   const config::Config& config() const { return config_; }
   // One entry of GET /status/systems, kept per health round.
   std::string system_entry(const cluster::Cluster& cluster) const;
@@ -84,6 +89,7 @@ class Api {
   const auth::Authenticator& authenticator_;
   cluster::Clusters& clusters_;
   observe::Metrics& metrics_;
+  transfer::Transfers& transfers_;
   http::Router<Route> router_;
 };
 
@@ -92,6 +98,7 @@ void add_status_routes(Api& api);    // status_routes.cpp
 void add_compute_routes(Api& api);   // compute_routes.cpp
 void add_filesystem_routes(Api& api);  // filesystem_routes.cpp
 void add_stream_routes(Api& api);      // stream_routes.cpp: download, upload
+void add_transfer_routes(Api& api);    // transfer_routes.cpp: transfer jobs and S3 staging
 
 using http::query_param;
 

@@ -30,8 +30,6 @@ std::string job_id_of(const Call& c) {
   return id;
 }
 
-bool truthy(const std::optional<std::string>& v) { return v && (*v == "true" || *v == "True" || *v == "1"); }
-
 std::optional<std::string> non_empty(std::optional<std::string> v) {
   if (v && v->empty()) return std::nullopt;  // the client always sends account= : empty means no filter
   return v;

@@ -132,68 +132,6 @@ void append_json_string(std::string& out, std::string_view in) {
   out += '"';
 }
 
-bool truthy(const std::optional<std::string>& v) { return v && (*v == "true" || *v == "True" || *v == "1"); }
-
-// The first of `names` present in the query: its name and value.
-std::optional<std::pair<std::string, std::string>> query_any(const Call& c, std::initializer_list<const char*> names) {
-  for (const char* name : names)
-    if (auto v = query_param(c.query, name)) return std::make_pair(std::string(name), std::move(*v));
-  return std::nullopt;
-}
-
-bool query_flag(const Call& c, std::initializer_list<const char*> names) {
-  auto v = query_any(c, names);
-  return v && truthy(v->second);
-}
-
-// The confined path of the query's `path` parameter (required).
-std::string query_path(const Call& c) {
-  auto v = query_any(c, {"path"});
-  if (!v) throw core::validation_error("query", "path", "is required");
-  return filesystem::confine(v->second, c.cluster->config().file_systems, "query", v->first);
-}
-
-json::object parse_body(const Call& c) {
-  boost::system::error_code ec;
-  auto body = json::parse(c.request.body(), ec);
-  if (ec || !body.is_object()) throw core::validation_error("body", "body", "must be a JSON object");
-  return std::move(body.as_object());
-}
-
-// The first of `names` present (and not null) in the body, as a string.
-std::optional<std::pair<std::string, std::string>> body_string(const json::object& body,
-                                                               std::initializer_list<const char*> names) {
-  for (const char* name : names) {
-    const json::value* v = body.if_contains(name);
-    if (!v || v->is_null()) continue;
-    if (!v->is_string()) throw core::validation_error("body", name, "must be a string");
-    return std::make_pair(std::string(name), std::string(v->get_string()));
-  }
-  return std::nullopt;
-}
-
-bool body_flag(const json::object& body, std::initializer_list<const char*> names) {
-  for (const char* name : names) {
-    const json::value* v = body.if_contains(name);
-    if (!v || v->is_null()) continue;
-    if (v->is_bool()) return v->get_bool();
-    if (v->is_string()) return v->get_string() == "true" || v->get_string() == "True" || v->get_string() == "1";
-    throw core::validation_error("body", name, "must be a boolean");
-  }
-  return false;
-}
-
-// The confined path of a body field given under one of `names` (required; first name reported).
-std::string body_path(const Call& c, const json::object& body, std::initializer_list<const char*> names) {
-  auto v = body_string(body, names);
-  if (!v) throw core::validation_error("body", *names.begin(), "is required");
-  return filesystem::confine(v->second, c.cluster->config().file_systems, "body", v->first);
-}
-
-std::string body_source_path(const Call& c, const json::object& body) {
-  return body_path(c, body, {"sourcePath", "source_path", "path"});
-}
-
 json::value entry_json(const filesystem::LsEntry& e) {
   json::object o;
   o["name"] = valid_utf8(e.name);
@@ -422,24 +360,7 @@ void add_filesystem_routes(Api& api) {
 
   api.add(Verb::post, "/filesystem/{system_name}/ops/compress", {[](Call& c) -> asio::awaitable<Response> {
             auto body = parse_body(c);
-            auto source = body_source_path(c, body);
-            auto target = body_path(c, body, {"targetPath", "target_path"});
-            std::optional<std::string> pattern;
-            if (auto p = body_string(body, {"matchPattern", "match_pattern"}); p && !p->second.empty()) {
-              if (p->second.size() > filesystem::max_path_bytes)
-                throw core::validation_error("body", p->first, "is too long");
-              if (p->second.find('\0') != std::string::npos)
-                throw core::validation_error("body", p->first, "must not hold a NUL byte");
-              pattern = std::move(p->second);
-            }
-            bool dereference = body_flag(body, {"dereference"});
-            auto compression_field = body_string(body, {"compression"});
-            auto compression = filesystem::parse_compression(
-                compression_field ? std::optional<std::string_view>(compression_field->second) : std::nullopt, "body",
-                "compression");
-            // Only when "/" itself is a configured file system: the archive needs a parent to root at.
-            if (source == "/") throw core::validation_error("body", "sourcePath", "cannot archive the root directory");
-            auto commands = filesystem::compress_commands(source, target, pattern, dereference, compression);
+            auto commands = parse_compress_body(c, body).commands;
             require_up(*c.cluster, status::ServiceType::ssh);
             auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);
             core::Command tar;
@@ -460,16 +381,11 @@ void add_filesystem_routes(Api& api) {
 
   api.add(Verb::post, "/filesystem/{system_name}/ops/extract", {[](Call& c) -> asio::awaitable<Response> {
             auto body = parse_body(c);
-            auto source = body_source_path(c, body);
-            auto target = body_path(c, body, {"targetPath", "target_path"});
-            auto compression_field = body_string(body, {"compression"});
-            auto compression = filesystem::parse_compression(
-                compression_field ? std::optional<std::string_view>(compression_field->second) : std::nullopt, "body",
-                "compression");
+            auto extract = parse_extract_body(c, body);
             require_up(*c.cluster, status::ServiceType::ssh);
             auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);
             core::Command tar;
-            tar.argv = filesystem::extract_command(source, target, compression);
+            tar.argv = std::move(extract.tar);
             auto result = co_await runner.run(std::move(tar));
             if (!result.ok()) throw filesystem::archive_failure(result, "tar");
             co_return empty_response(http::Status::no_content);
@@ -477,9 +393,7 @@ void add_filesystem_routes(Api& api) {
 
   api.add(Verb::delete_, "/filesystem/{system_name}/ops/rm", {[](Call& c) -> asio::awaitable<Response> {
             auto path = query_path(c);
-            for (const auto& fs : c.cluster->config().file_systems)
-              if (filesystem::confine(fs.path, c.cluster->config().file_systems, "query", "path") == path)
-                throw core::validation_error("query", "path", "cannot remove a file system's root");
+            refuse_file_system_root(c, path);
             auto argv = with_c_locale({"rm", "-r", "--interactive=never", "--", path});
             co_await run_checked(c, std::move(argv), "rm");
             co_return empty_response(http::Status::no_content);

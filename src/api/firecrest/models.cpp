@@ -1,5 +1,7 @@
 #include "api/firecrest/models.hpp"
 
+#include "scheduler/submission.hpp"
+
 #include <boost/json.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -139,7 +141,46 @@ json::value to_json(const scheduler::JobMetadata& m) {
                       {"standardError", opt(m.standard_error)}};
 }
 
-json::value system_json(const config::Cluster& c, const status::ClusterHealth& health, std::string_view scheduler_version) {
+namespace {
+
+// How transfers run on this cluster: the scheduler directives of transfer jobs, and the staging
+// area as clients see it (public endpoint only; no credential).
+json::object data_operation_json(const config::Cluster& c, const std::optional<config::S3>& s3) {
+  const auto& t = c.transfer;
+  json::array directives;
+  if (c.scheduler.type == config::SchedulerType::pbs) {
+    if (!t.partition.empty()) directives.emplace_back("-q " + t.partition);
+    directives.emplace_back("-l walltime=" + scheduler::pbs_walltime(t.time_limit));
+    if (!t.account.empty()) directives.emplace_back("-A " + t.account);
+  } else {
+    if (!t.partition.empty()) directives.emplace_back("--partition=" + t.partition);
+    directives.emplace_back("--time=" + scheduler::slurm_time_limit(t.time_limit));
+    if (!t.account.empty()) directives.emplace_back("--account=" + t.account);
+  }
+  json::value transfer = nullptr;
+  if (s3)
+    transfer = json::object{
+        {"serviceType", "s3"},
+        {"name", s3->bucket},
+        {"publicUrl", s3->public_endpoint},
+        {"region", s3->region},
+        {"tenant", nullptr},
+        {"ttl", s3->url_lifetime.count()},
+        {"multipart", json::object{{"max_part_size", t.max_part_bytes},
+                                   {"parallel_runs", t.parallel_parts}}},
+        {"bucketLifecycleConfiguration", json::object{{"days", s3->object_lifetime_days}}},
+        // Portico's own additions: how long an upload may take before it is abandoned.
+        {"uploadWait", t.upload_wait.count()},
+    };
+  return json::object{{"max_ops_file_size", c.max_upload_bytes},
+                      {"datatransfer_jobs_directives", std::move(directives)},
+                      {"data_transfer", std::move(transfer)}};
+}
+
+}  // namespace
+
+json::value system_json(const config::Cluster& c, const status::ClusterHealth& health, std::string_view scheduler_version,
+                        const std::optional<config::S3>& s3) {
   auto seconds = [](auto d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); };
   json::array file_systems;
   for (const auto& fs : c.file_systems)
@@ -177,8 +218,38 @@ json::value system_json(const config::Cluster& c, const status::ClusterHealth& h
       {"lastHealthCheck", health.last_run ? json::value(iso8601(*health.last_run)) : json::value(nullptr)},
       {"probing", json::object{{"intervalCheck", seconds(c.health_interval)}, {"services", nullptr}}},
       {"fileSystems", std::move(file_systems)},
-      {"dataOperation", json::object{{"max_ops_file_size", c.max_upload_bytes}, {"datatransfer_jobs_directives", json::array()}}},
+      {"dataOperation", data_operation_json(c, s3)},
   };
+}
+
+json::object to_json(const transfer::TransferJob& job) {
+  return json::object{{"transferJob", json::object{{"jobId", job.job_id},
+                                                   {"system", job.system},
+                                                   {"workingDirectory", job.working_directory},
+                                                   {"logs", json::object{{"outputLog", job.output_log},
+                                                                         {"errorLog", job.error_log}}}}}};
+}
+
+json::object to_json(const transfer::StagedUpload& upload) {
+  auto out = to_json(upload.job);
+  json::array urls;
+  for (const auto& u : upload.part_urls) urls.emplace_back(u);
+  json::object directives{{"transferMethod", "s3"},
+                          {"partsUploadUrls", urls},
+                          {"completeUploadUrl", upload.complete_url},
+                          {"maxPartSize", upload.max_part_bytes}};
+  out["partsUploadUrls"] = std::move(urls);
+  out["completeUploadUrl"] = upload.complete_url;
+  out["maxPartSize"] = upload.max_part_bytes;
+  out["transferDirectives"] = std::move(directives);
+  return out;
+}
+
+json::object to_json(const transfer::StagedDownload& download) {
+  auto out = to_json(download.job);
+  out["downloadUrl"] = download.download_url;
+  out["transferDirectives"] = json::object{{"transferMethod", "s3"}, {"downloadUrl", download.download_url}};
+  return out;
 }
 
 }  // namespace portico::api::firecrest
