@@ -98,6 +98,16 @@ class Section {
     if (out.count() == 0) out = Duration(1);
   }
 
+  void real(const std::string& key, std::optional<double>& out, double min, double max) {
+    if (!has(key)) return;
+    auto text = scalar_text(get(key));
+    double value = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || p != text.data() + text.size() || value < min || value > max)
+      return error(key, "expected a number in " + fmt_number(min) + ".." + fmt_number(max) + ", got \"" + text + "\"");
+    out = value;
+  }
+
   void size(const std::string& key, std::size_t& out) {
     if (!has(key)) return;
     auto text = scalar_text(get(key));
@@ -128,6 +138,11 @@ class Section {
   }
 
  private:
+  static std::string fmt_number(double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+  }
   static std::string scalar_text(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : "<not a scalar>"; }
 
   YAML::Node node_;
@@ -312,7 +327,171 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
   }
 }
 
+const std::set<std::string> kStatuses = {"up", "down", "degraded", "unknown"};
+const std::set<std::string> kResourceTypes = {"website", "service", "compute", "system", "storage", "network", "unknown"};
+const std::set<std::string> kUnits = {"node_hours", "bytes", "inodes"};
+
+bool is_http_url(const std::string& url) {
+  return (url.starts_with("http://") && url.size() > 7) || (url.starts_with("https://") && url.size() > 8);
+}
+
+void read_facility(Section& f, Config& cfg, std::vector<ConfigError>& errors) {
+  auto& fac = cfg.facility;
+  f.string("name", fac.name);
+  if (fac.name.empty()) f.error("name", "must not be empty");
+  f.string("short_name", fac.short_name);
+  f.string("description", fac.description);
+  f.string("organization", fac.organization);
+  f.string("support_url", fac.support_url);
+  if (!fac.support_url.empty() && !is_http_url(fac.support_url))
+    f.error("support_url", "expected an http:// or https:// URL, got \"" + fac.support_url + "\"");
+  f.string("public_base_url", fac.public_base_url);
+  while (!fac.public_base_url.empty() && fac.public_base_url.back() == '/') fac.public_base_url.pop_back();
+  if (!fac.public_base_url.empty() && !is_http_url(fac.public_base_url))
+    f.error("public_base_url", "expected an http:// or https:// URL, got \"" + fac.public_base_url + "\"");
+  f.strings("trusted_proxies", fac.trusted_proxies);
+  f.strings("operators", fac.operators);
+  for (const auto& o : fac.operators)
+    if (!std::regex_match(o, kNamePattern)) f.error("operators", "\"" + o + "\" is not a valid user name");
+  f.duration("event_retention", fac.event_retention);
+  if (fac.event_retention < std::chrono::seconds(3600)) f.error("event_retention", "must be at least 1h");
+
+  if (f.has("sites")) {
+    auto list = f.get("sites");
+    if (!list.IsSequence()) f.error("sites", "expected a list");
+    else
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        Section s(list[i], f.key_path("sites") + "[" + std::to_string(i) + "]", errors);
+        FacilitySite site;
+        s.require("name");
+        s.string("name", site.name);
+        s.string("short_name", site.short_name);
+        s.string("description", site.description);
+        s.string("operating_organization", site.operating_organization);
+        s.strings("clusters", site.clusters);
+        if (s.has("location")) {
+          Section l(s.get("location"), s.key_path("location"), errors);
+          l.string("country_name", site.country_name);
+          l.string("locality_name", site.locality_name);
+          l.string("state_or_province_name", site.state_or_province_name);
+          l.string("street_address", site.street_address);
+          l.string("unlocode", site.unlocode);
+          l.real("altitude", site.altitude, -1e4, 1e5);
+          l.real("latitude", site.latitude, -90, 90);
+          l.real("longitude", site.longitude, -180, 180);
+        }
+        for (std::size_t k = 0; k < site.clusters.size(); ++k) {
+          bool known = std::any_of(cfg.clusters.begin(), cfg.clusters.end(),
+                                   [&](const Cluster& c) { return c.name == site.clusters[k]; });
+          if (!known) s.error("clusters", "\"" + site.clusters[k] + "\" is not a configured cluster");
+        }
+        for (const auto& other : fac.sites)
+          if (other.name == site.name) s.error("name", "duplicate site name \"" + site.name + "\"");
+        fac.sites.push_back(std::move(site));
+      }
+  }
+  if (fac.sites.empty()) {
+    FacilitySite site;
+    site.name = fac.name;
+    site.operating_organization = fac.organization;
+    fac.sites.push_back(std::move(site));
+  }
+
+  if (f.has("resources")) {
+    auto list = f.get("resources");
+    if (!list.IsSequence()) f.error("resources", "expected a list");
+    else
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        Section r(list[i], f.key_path("resources") + "[" + std::to_string(i) + "]", errors);
+        ExtraResource res;
+        r.require("name");
+        r.string("name", res.name);
+        r.string("description", res.description);
+        r.string("group", res.group);
+        r.string("resource_type", res.resource_type);
+        r.string("site", res.site);
+        r.string("probe", res.probe);
+        r.string("status", res.status);
+        r.duration("probe_interval", res.probe_interval);
+        r.duration("probe_timeout", res.probe_timeout);
+        if (!kResourceTypes.count(res.resource_type))
+          r.error("resource_type", "expected website, service, compute, system, storage, network or unknown, got \"" +
+                                       res.resource_type + "\"");
+        if (res.probe.empty() == res.status.empty()) r.error("probe", "give either a probe command or a fixed status");
+        if (!res.status.empty() && !kStatuses.count(res.status))
+          r.error("status", "expected up, down, degraded or unknown, got \"" + res.status + "\"");
+        if (!res.site.empty() && std::none_of(fac.sites.begin(), fac.sites.end(),
+                                              [&](const FacilitySite& s) { return s.name == res.site; }))
+          r.error("site", "\"" + res.site + "\" is not a site of facility.sites");
+        fac.resources.push_back(std::move(res));
+      }
+  }
+
+  if (f.has("capabilities")) {
+    auto list = f.get("capabilities");
+    if (!list.IsSequence()) f.error("capabilities", "expected a list");
+    else
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        Section c(list[i], f.key_path("capabilities") + "[" + std::to_string(i) + "]", errors);
+        Capability cap;
+        c.require("name");
+        c.require("resource");
+        c.require("units");
+        c.string("name", cap.name);
+        c.string("description", cap.description);
+        c.string("resource", cap.resource);
+        c.strings("units", cap.units);
+        for (const auto& u : cap.units)
+          if (!kUnits.count(u)) c.error("units", "expected node_hours, bytes or inodes, got \"" + u + "\"");
+        for (const auto& other : fac.capabilities)
+          if (other.name == cap.name) c.error("name", "duplicate capability name \"" + cap.name + "\"");
+        fac.capabilities.push_back(std::move(cap));
+      }
+  }
+}
+
+// Names must tell resources apart: their ids are made from them.
+void check_resource_names(const Config& cfg, std::vector<ConfigError>& errors) {
+  auto names = resource_names(cfg);
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < cfg.facility.resources.size(); ++i) {
+    const auto& name = cfg.facility.resources[i].name;
+    if (std::count(names.begin(), names.end(), name) > 1)
+      errors.push_back({"facility.resources[" + std::to_string(i) + "].name",
+                        "\"" + name + "\" is already the name of another resource"});
+  }
+  for (std::size_t i = 0; i < cfg.facility.capabilities.size(); ++i) {
+    const auto& r = cfg.facility.capabilities[i].resource;
+    if (!r.empty() && std::find(names.begin(), names.end(), r) == names.end())
+      errors.push_back({"facility.capabilities[" + std::to_string(i) + "].resource",
+                        "\"" + r + "\" is not a resource; known: " + [&] {
+                          std::string all;
+                          for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+                          return all;
+                        }()});
+  }
+}
+
 }  // namespace
+
+const char* const kS3ResourceName = "s3 staging";
+const char* const kGatewayResourceName = "portico";
+
+std::string scheduler_resource_name(const std::string& cluster) { return cluster + " scheduler"; }
+std::string filesystem_resource_name(const std::string& cluster, const std::string& path) { return cluster + ":" + path; }
+
+std::vector<std::string> resource_names(const Config& config) {
+  std::vector<std::string> out;
+  for (const auto& c : config.clusters) {
+    out.push_back(c.name);
+    out.push_back(scheduler_resource_name(c.name));
+    for (const auto& fs : c.file_systems) out.push_back(filesystem_resource_name(c.name, fs.path));
+  }
+  if (config.s3) out.push_back(kS3ResourceName);
+  out.push_back(kGatewayResourceName);
+  for (const auto& r : config.facility.resources) out.push_back(r.name);
+  return out;
+}
 
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -326,6 +505,7 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
   else if (unit == "ms") ms = value;
   else if (unit == "m" || unit == "min") ms = value * 60'000;
   else if (unit == "h") ms = value * 3'600'000;
+  else if (unit == "d") ms = value * 86'400'000;
   else return std::nullopt;
   if (ms > 1e12) return std::nullopt;
   return std::chrono::milliseconds(static_cast<long long>(ms));
@@ -458,6 +638,12 @@ LoadResult parse_config(const std::string& yaml_text, const std::string& base_di
     if (top.has("store")) {
       Section s(top.get("store"), "store", errors);
       s.path("path", cfg.store.path, base_dir);
+    }
+    {
+      // Read after the clusters and s3, whose resources it names; defaults without the section.
+      Section f(top.has("facility") ? top.get("facility") : YAML::Node(), "facility", errors);
+      read_facility(f, cfg, errors);
+      check_resource_names(cfg, errors);
     }
     if (top.has("logging")) {
       Section l(top.get("logging"), "logging", errors);

@@ -147,6 +147,61 @@ struct Store {
   std::string path = "portico.db";  // SQLite database file
 };
 
+// The facility the IRI API describes: who runs it, its sites, the resources beyond the clusters,
+// what can be allocated on each resource, and who may declare maintenance.
+struct FacilitySite {
+  std::string name;
+  std::string short_name;
+  std::string description;
+  std::string operating_organization;
+  // location
+  std::string country_name;
+  std::string locality_name;
+  std::string state_or_province_name;
+  std::string street_address;
+  std::string unlocode;
+  std::optional<double> altitude;
+  std::optional<double> latitude;
+  std::optional<double> longitude;
+  std::vector<std::string> clusters;  // clusters hosted here; unlisted ones are at the first site
+};
+
+// A resource Portico does not drive (an archive, a web portal), with a probe or a fixed status.
+struct ExtraResource {
+  std::string name;
+  std::string description;
+  std::string group;
+  std::string resource_type = "service";  // website|service|compute|system|storage|network|unknown
+  std::string site;                       // a site's name; "" = the first site
+  std::string probe;                      // a /bin/sh command run by Portico: exit 0 = up
+  std::string status;                     // a fixed status instead of a probe: up|down|degraded|unknown
+  std::chrono::milliseconds probe_interval{30'000};
+  std::chrono::milliseconds probe_timeout{10'000};
+};
+
+// What can be allocated on one resource (node_hours on a cluster, bytes and inodes on a file system).
+struct Capability {
+  std::string name;
+  std::string description;
+  std::string resource;                // a resource's name (see resource_names())
+  std::vector<std::string> units;      // node_hours|bytes|inodes
+};
+
+struct Facility {
+  std::string name = "Portico";
+  std::string short_name;
+  std::string description;
+  std::string organization;
+  std::string support_url;
+  std::vector<FacilitySite> sites;  // never empty once loaded: a default site is named after the facility
+  std::vector<ExtraResource> resources;
+  std::vector<Capability> capabilities;
+  std::vector<std::string> operators;  // user names allowed to declare incidents
+  std::string public_base_url;         // e.g. "https://api.example.org"; "" = from the request's Host
+  std::vector<std::string> trusted_proxies;  // addresses whose X-Forwarded-* headers are believed
+  std::chrono::seconds event_retention{90 * 24 * 3600};
+};
+
 struct Logging {
   std::string level = "info";     // trace|debug|info|warn|error|off
   std::string destination = "stderr";  // stderr | stdout | a file path
@@ -160,8 +215,18 @@ struct Config {
   std::vector<Cluster> clusters;
   std::optional<S3> s3;
   Store store;
+  Facility facility;
   Logging logging;
 };
+
+// The names of the resources Portico derives from a configuration, in the order the facility
+// lists them: per cluster its compute ("hpc"), scheduler ("hpc scheduler") and file systems
+// ("hpc:/home"); the S3 staging service; the gateway itself; then the extra resources.
+std::string scheduler_resource_name(const std::string& cluster);
+std::string filesystem_resource_name(const std::string& cluster, const std::string& path);
+extern const char* const kS3ResourceName;
+extern const char* const kGatewayResourceName;
+std::vector<std::string> resource_names(const Config& config);
 
 struct LoadResult {
   std::optional<Config> config;  // set when errors is empty

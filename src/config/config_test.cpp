@@ -162,3 +162,82 @@ TEST(Config, SlurmRestSchedulerIsValidated) {
                           "clusters[0].scheduler.api_version", "v0.0.38"))
         << bad;
 }
+
+TEST(Config, FacilityDefaultsToOneSiteNamedAfterIt) {
+  auto r = parse_config(kMinimal);
+  ASSERT_TRUE(r.errors.empty()) << dump(r);
+  const auto& f = r.config->facility;
+  EXPECT_EQ(f.name, "Portico");
+  ASSERT_EQ(f.sites.size(), 1u);
+  EXPECT_EQ(f.sites[0].name, "Portico");
+  EXPECT_EQ(f.event_retention, std::chrono::hours(24 * 90));
+  auto names = resource_names(*r.config);
+  std::vector<std::string> expected = {"Daint", "Daint scheduler", "Daint:/home", "Daint:/scratch", "portico"};
+  EXPECT_EQ(names, expected);
+}
+
+TEST(Config, FacilitySectionIsReadAndChecked) {
+  auto r = parse_config(std::string(kMinimal) + R"(
+facility:
+  name: Demo Centre
+  short_name: DEMO
+  organization: Demo Lab
+  support_url: https://support.example.org
+  public_base_url: https://api.example.org/
+  trusted_proxies: [127.0.0.1]
+  operators: [alice]
+  event_retention: 30d
+  sites:
+    - name: Main
+      clusters: [Daint]
+      location: {country_name: Switzerland, latitude: 46.0, longitude: 8.9}
+  resources:
+    - {name: archive, resource_type: storage, probe: "test -d /archive"}
+    - {name: portal, resource_type: website, status: up, site: Main}
+  capabilities:
+    - {name: Daint node hours, resource: Daint, units: [node_hours]}
+    - {name: home quota, resource: "Daint:/home", units: [bytes, inodes]}
+)");
+  ASSERT_TRUE(r.errors.empty()) << dump(r);
+  const auto& f = r.config->facility;
+  EXPECT_EQ(f.public_base_url, "https://api.example.org");
+  EXPECT_EQ(f.event_retention, std::chrono::hours(24 * 30));
+  ASSERT_EQ(f.sites.size(), 1u);
+  EXPECT_EQ(f.sites[0].latitude, 46.0);
+  ASSERT_EQ(f.resources.size(), 2u);
+  EXPECT_EQ(f.resources[0].probe, "test -d /archive");
+  EXPECT_EQ(f.capabilities[1].units, (std::vector<std::string>{"bytes", "inodes"}));
+}
+
+TEST(Config, FacilityErrorsNameTheirKeys) {
+  auto r = parse_config(std::string(kMinimal) + R"(
+facility:
+  support_url: support.example.org
+  operators: [Not A User]
+  event_retention: 10m
+  sites:
+    - name: Main
+      clusters: [nowhere]
+      location: {latitude: 123}
+      colour: blue
+  resources:
+    - {name: archive, resource_type: tape}
+    - {name: portico, status: sideways}
+    - {name: x, status: up, site: Elsewhere}
+  capabilities:
+    - {name: c, resource: "Daint:/project", units: [furlongs]}
+)");
+  EXPECT_TRUE(has_error(r, "facility.support_url", "http")) << dump(r);
+  EXPECT_TRUE(has_error(r, "facility.operators", "not a valid user name")) << dump(r);
+  EXPECT_TRUE(has_error(r, "facility.event_retention", "at least")) << dump(r);
+  EXPECT_TRUE(has_error(r, "facility.sites[0].clusters", "nowhere")) << dump(r);
+  EXPECT_TRUE(has_error(r, "facility.sites[0].location.latitude", "-90..90")) << dump(r);
+  EXPECT_TRUE(has_error(r, "facility.sites[0].colour", "unknown key")) << dump(r);
+  EXPECT_TRUE(has_error(r, "facility.resources[0].resource_type", "tape")) << dump(r);
+  EXPECT_TRUE(has_error(r, "facility.resources[0].probe", "either")) << dump(r);
+  EXPECT_TRUE(has_error(r, "facility.resources[1].status", "sideways")) << dump(r);
+  EXPECT_TRUE(has_error(r, "facility.resources[1].name", "another resource")) << dump(r);
+  EXPECT_TRUE(has_error(r, "facility.resources[2].site", "Elsewhere")) << dump(r);
+  EXPECT_TRUE(has_error(r, "facility.capabilities[0].resource", "Daint:/project")) << dump(r);
+  EXPECT_TRUE(has_error(r, "facility.capabilities[0].units", "furlongs")) << dump(r);
+}

@@ -14,7 +14,8 @@ using core::ErrorKind;
 using core::Failure;
 
 // The schema's version, in SQLite's user_version: a later Portico migrates from it.
-constexpr int kSchemaVersion = 1;
+// Version 2 added incidents, their resources, events, settings and the revision counter.
+constexpr int kSchemaVersion = 2;
 
 class Statement {
  public:
@@ -34,6 +35,10 @@ class Statement {
     check(sqlite3_bind_int64(stmt_, i, value));
     return *this;
   }
+  Statement& bind(int i, const std::optional<std::int64_t>& value) {
+    check(value ? sqlite3_bind_int64(stmt_, i, *value) : sqlite3_bind_null(stmt_, i));
+    return *this;
+  }
   // True while a row is available.
   bool step() {
     int rc = sqlite3_step(stmt_);
@@ -46,6 +51,10 @@ class Statement {
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))) : std::string();
   }
   std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::optional<std::int64_t> optional_integer(int column) const {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_int64(stmt_, column);
+  }
 
  private:
   void check(int rc) {
@@ -76,11 +85,35 @@ class SqliteStore final : public Store {
       if (found > kSchemaVersion)
         throw Failure(ErrorKind::internal, "store: " + path + " was written by a newer Portico (schema " +
                                                std::to_string(found) + ")");
-      exec("CREATE TABLE IF NOT EXISTS pending_uploads ("
-           " id TEXT PRIMARY KEY, cluster TEXT NOT NULL, user_name TEXT NOT NULL, job_id TEXT NOT NULL,"
-           " object_key TEXT NOT NULL, upload_id TEXT NOT NULL, size INTEGER NOT NULL,"
-           " created INTEGER NOT NULL, deadline INTEGER NOT NULL, error_log TEXT NOT NULL)");
-      exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+      // Every version's tables are created if missing: a version 1 file (pending uploads only)
+      // gains the later tables, in one transaction with the new version number.
+      exec("BEGIN IMMEDIATE");
+      try {
+        exec("CREATE TABLE IF NOT EXISTS pending_uploads ("
+             " id TEXT PRIMARY KEY, cluster TEXT NOT NULL, user_name TEXT NOT NULL, job_id TEXT NOT NULL,"
+             " object_key TEXT NOT NULL, upload_id TEXT NOT NULL, size INTEGER NOT NULL,"
+             " created INTEGER NOT NULL, deadline INTEGER NOT NULL, error_log TEXT NOT NULL)");
+        exec("CREATE TABLE IF NOT EXISTS incidents ("
+             " id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL,"
+             " type TEXT NOT NULL, resolution TEXT NOT NULL, start_time INTEGER NOT NULL, end_time INTEGER,"
+             " last_modified INTEGER NOT NULL)");
+        exec("CREATE TABLE IF NOT EXISTS incident_resources ("
+             " incident_id TEXT NOT NULL, position INTEGER NOT NULL, resource_id TEXT NOT NULL,"
+             " PRIMARY KEY (incident_id, position))");
+        exec("CREATE TABLE IF NOT EXISTS events ("
+             " id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL,"
+             " resource_id TEXT NOT NULL, incident_id TEXT NOT NULL, occurred_at INTEGER NOT NULL,"
+             " last_modified INTEGER NOT NULL)");
+        exec("CREATE INDEX IF NOT EXISTS events_by_time ON events (occurred_at)");
+        exec("CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+        exec("CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY, value INTEGER NOT NULL)");
+        exec("INSERT INTO revision (id, value) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM revision)");
+        exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+        exec("COMMIT");
+      } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
     } catch (const Failure& e) {
       sqlite3_close(db_);
       throw Failure(ErrorKind::internal, std::string(e.what()) + " (" + path + ")");
@@ -128,7 +161,143 @@ class SqliteStore final : public Store {
     s.step();
   }
 
+  void put_incident(const IncidentRecord& i) override {
+    std::lock_guard lock(mutex_);
+    Transaction t(*this);
+    Statement s(db_,
+                "INSERT OR REPLACE INTO incidents (id, name, description, status, type, resolution, start_time,"
+                " end_time, last_modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    s.bind(1, i.id).bind(2, i.name).bind(3, i.description).bind(4, i.status).bind(5, i.type).bind(6, i.resolution);
+    s.bind(7, i.start).bind(8, i.end).bind(9, i.last_modified);
+    s.step();
+    Statement clear(db_, "DELETE FROM incident_resources WHERE incident_id = ?1");
+    clear.bind(1, i.id);
+    clear.step();
+    for (std::size_t k = 0; k < i.resource_ids.size(); ++k) {
+      Statement r(db_, "INSERT INTO incident_resources (incident_id, position, resource_id) VALUES (?1, ?2, ?3)");
+      r.bind(1, i.id).bind(2, static_cast<std::int64_t>(k)).bind(3, i.resource_ids[k]);
+      r.step();
+    }
+    bump_revision();
+    t.commit();
+  }
+
+  std::vector<IncidentRecord> incidents() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT id, name, description, status, type, resolution, start_time, end_time, last_modified"
+                " FROM incidents ORDER BY start_time, id");
+    std::vector<IncidentRecord> out;
+    while (s.step()) {
+      IncidentRecord i;
+      i.id = s.text(0);
+      i.name = s.text(1);
+      i.description = s.text(2);
+      i.status = s.text(3);
+      i.type = s.text(4);
+      i.resolution = s.text(5);
+      i.start = s.integer(6);
+      i.end = s.optional_integer(7);
+      i.last_modified = s.integer(8);
+      out.push_back(std::move(i));
+    }
+    Statement r(db_, "SELECT incident_id, resource_id FROM incident_resources ORDER BY incident_id, position");
+    while (r.step()) {
+      auto id = r.text(0);
+      for (auto& i : out)
+        if (i.id == id) i.resource_ids.push_back(r.text(1));
+    }
+    return out;
+  }
+
+  void add_event(const EventRecord& e) override {
+    std::lock_guard lock(mutex_);
+    Transaction t(*this);
+    Statement s(db_,
+                "INSERT INTO events (id, name, description, status, resource_id, incident_id, occurred_at,"
+                " last_modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    s.bind(1, e.id).bind(2, e.name).bind(3, e.description).bind(4, e.status).bind(5, e.resource_id);
+    s.bind(6, e.incident_id).bind(7, e.occurred_at).bind(8, e.last_modified);
+    s.step();
+    bump_revision();
+    t.commit();
+  }
+
+  std::vector<EventRecord> events(std::int64_t since) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT id, name, description, status, resource_id, incident_id, occurred_at, last_modified"
+                " FROM events WHERE occurred_at >= ?1 ORDER BY occurred_at, id");
+    s.bind(1, since);
+    std::vector<EventRecord> out;
+    while (s.step()) {
+      EventRecord e;
+      e.id = s.text(0);
+      e.name = s.text(1);
+      e.description = s.text(2);
+      e.status = s.text(3);
+      e.resource_id = s.text(4);
+      e.incident_id = s.text(5);
+      e.occurred_at = s.integer(6);
+      e.last_modified = s.integer(7);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  std::size_t remove_events_before(std::int64_t before) override {
+    std::lock_guard lock(mutex_);
+    Transaction t(*this);
+    Statement s(db_, "DELETE FROM events WHERE occurred_at < ?1");
+    s.bind(1, before);
+    s.step();
+    auto removed = static_cast<std::size_t>(sqlite3_changes(db_));
+    if (removed) bump_revision();
+    t.commit();
+    return removed;
+  }
+
+  std::int64_t revision() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT value FROM revision WHERE id = 1");
+    return s.step() ? s.integer(0) : 0;
+  }
+
+  std::optional<std::string> setting(const std::string& key) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT value FROM settings WHERE name = ?1");
+    s.bind(1, key);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+  }
+
+  void set_setting(const std::string& key, const std::string& value) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)");
+    s.bind(1, key).bind(2, value);
+    s.step();
+  }
+
  private:
+  // One write transaction; rolled back unless committed. REQUIRES: mutex_ held.
+  class Transaction {
+   public:
+    explicit Transaction(SqliteStore& store) : store_(store) { store_.exec("BEGIN IMMEDIATE"); }
+    ~Transaction() {
+      if (!done_) sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    void commit() {
+      store_.exec("COMMIT");
+      done_ = true;
+    }
+
+   private:
+    SqliteStore& store_;
+    bool done_ = false;
+  };
+
+  void bump_revision() { exec("UPDATE revision SET value = value + 1 WHERE id = 1"); }
+
   void exec(const std::string& sql) {
     char* error = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {

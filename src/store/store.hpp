@@ -1,6 +1,7 @@
 #pragma once
-// What Portico keeps across restarts, behind one small interface: today the uploads that wait
-// for their data (a held transfer job and an S3 multipart upload each). Callers see only this
+// What Portico keeps across restarts, behind one small interface: the uploads that wait for
+// their data (a held transfer job and an S3 multipart upload each), the facility's incidents
+// and events, and a few settings. Callers see only this
 // interface; sqlite_store.cpp is the embedded implementation (one file, WAL mode), and a
 // server-backed one (PostgreSQL) can follow without changing callers: no SQL leaves an
 // implementation.
@@ -10,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,37 @@ struct PendingUpload {
   bool operator==(const PendingUpload&) const = default;
 };
 
+// An incident as stored; the facility core gives the text fields their meaning. Times are
+// milliseconds since the epoch.
+struct IncidentRecord {
+  std::string id;
+  std::string name;
+  std::string description;
+  std::string status;      // up|down|degraded|unknown
+  std::string type;        // planned|unplanned|reservation
+  std::string resolution;  // unresolved|cancelled|completed|extended|pending
+  std::int64_t start = 0;
+  std::optional<std::int64_t> end;
+  std::int64_t last_modified = 0;
+  std::vector<std::string> resource_ids;  // in the order given
+
+  bool operator==(const IncidentRecord&) const = default;
+};
+
+// An event: immutable once written.
+struct EventRecord {
+  std::string id;
+  std::string name;
+  std::string description;
+  std::string status;
+  std::string resource_id;
+  std::string incident_id;  // "" when the event belongs to no incident
+  std::int64_t occurred_at = 0;
+  std::int64_t last_modified = 0;
+
+  bool operator==(const EventRecord&) const = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -41,6 +74,24 @@ class Store {
   virtual std::vector<PendingUpload> pending_uploads() = 0;
   // Forgets an upload; unknown ids are ignored.
   virtual void remove_pending_upload(const std::string& id) = 0;
+
+  // Records an incident with its resources; replaces one with the same id.
+  virtual void put_incident(const IncidentRecord& incident) = 0;
+  // Every incident, by start then id.
+  virtual std::vector<IncidentRecord> incidents() = 0;
+  // Records an event; an id already recorded is refused (events never change).
+  virtual void add_event(const EventRecord& event) = 0;
+  // The events that occurred at or after `since`, oldest first.
+  virtual std::vector<EventRecord> events(std::int64_t since) = 0;
+  // Forgets the events that occurred before `before`; returns how many.
+  virtual std::size_t remove_events_before(std::int64_t before) = 0;
+  // A number that changes whenever incidents or events change, by this process or another one
+  // (the `portico incident` command beside a running gateway).
+  virtual std::int64_t revision() = 0;
+
+  // Small named values (e.g. a fingerprint of the facility's configuration); nullopt when unset.
+  virtual std::optional<std::string> setting(const std::string& key) = 0;
+  virtual void set_setting(const std::string& key, const std::string& value) = 0;
 };
 
 // The SQLite store in the file `path` (created with its tables if missing; its directory must

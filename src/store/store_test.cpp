@@ -6,6 +6,8 @@
 #include <fstream>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "core/error.hpp"
 
 namespace portico::store {
@@ -82,6 +84,130 @@ TEST(SqliteStore, RefusesAFileThatIsNotADatabaseNamingIt) {
 
 TEST(SqliteStore, RefusesADirectoryThatDoesNotExist) {
   EXPECT_THROW(open_sqlite("/nonexistent-dir-of-portico/portico.db"), core::Failure);
+}
+
+IncidentRecord incident(std::string id, std::int64_t start) {
+  IncidentRecord i;
+  i.id = std::move(id);
+  i.name = "hpc scheduler down";
+  i.description = "slurmctld does not answer";
+  i.status = "down";
+  i.type = "unplanned";
+  i.resolution = "unresolved";
+  i.start = start;
+  i.last_modified = start;
+  i.resource_ids = {"r2", "r1"};
+  return i;
+}
+
+EventRecord event(std::string id, std::int64_t at, std::string incident_id = "") {
+  EventRecord e;
+  e.id = std::move(id);
+  e.name = "hpc scheduler is down";
+  e.description = "ping failed";
+  e.status = "down";
+  e.resource_id = "r1";
+  e.incident_id = std::move(incident_id);
+  e.occurred_at = at;
+  e.last_modified = at;
+  return e;
+}
+
+TEST(SqliteStore, KeepsIncidentsAndEventsAcrossReopening) {
+  TempDir dir;
+  auto path = dir.file("portico.db");
+  std::int64_t first_revision = 0;
+  {
+    auto store = open_sqlite(path);
+    first_revision = store->revision();
+    store->put_incident(incident("b", 2000));
+    auto a = incident("a", 1000);
+    store->put_incident(a);
+    a.resolution = "completed";
+    a.end = 5000;
+    a.resource_ids = {"r1"};
+    store->put_incident(a);  // replaced, resources too
+    store->add_event(event("e2", 300, "a"));
+    store->add_event(event("e1", 100));
+    EXPECT_THROW(store->add_event(event("e1", 100)), core::Failure);  // events never change
+    EXPECT_GT(store->revision(), first_revision);
+  }
+  auto store = open_sqlite(path);
+  auto incidents = store->incidents();
+  ASSERT_EQ(incidents.size(), 2u);
+  EXPECT_EQ(incidents[0].id, "a");
+  EXPECT_EQ(incidents[0].end, 5000);
+  EXPECT_EQ(incidents[0].resolution, "completed");
+  EXPECT_EQ(incidents[0].resource_ids, std::vector<std::string>{"r1"});
+  EXPECT_EQ(incidents[1], incident("b", 2000));  // every field, no end, resources in order
+  auto events = store->events(0);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0], event("e1", 100));
+  EXPECT_EQ(events[1], event("e2", 300, "a"));
+  EXPECT_EQ(store->events(200).size(), 1u);
+  EXPECT_EQ(store->remove_events_before(200), 1u);
+  EXPECT_EQ(store->events(0).size(), 1u);
+}
+
+TEST(SqliteStore, RevisionSeesWritesOfAnotherConnection) {
+  TempDir dir;
+  auto path = dir.file("portico.db");
+  auto gateway = open_sqlite(path);
+  auto command = open_sqlite(path);  // the `portico incident` subcommand
+  auto before = gateway->revision();
+  command->put_incident(incident("a", 1000));
+  EXPECT_NE(gateway->revision(), before);
+  EXPECT_EQ(gateway->incidents().size(), 1u);
+}
+
+TEST(SqliteStore, SettingsAreKept) {
+  auto store = open_sqlite(":memory:");
+  EXPECT_FALSE(store->setting("facility"));
+  store->set_setting("facility", "abc 1");
+  store->set_setting("facility", "def 2");
+  EXPECT_EQ(store->setting("facility"), "def 2");
+}
+
+TEST(SqliteStore, MigratesASchemaVersion1File) {
+  TempDir dir;
+  auto path = dir.file("portico.db");
+  {
+    // The file as the first Portico with a store wrote it.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* v1 =
+        "CREATE TABLE pending_uploads (id TEXT PRIMARY KEY, cluster TEXT NOT NULL, user_name TEXT NOT NULL,"
+        " job_id TEXT NOT NULL, object_key TEXT NOT NULL, upload_id TEXT NOT NULL, size INTEGER NOT NULL,"
+        " created INTEGER NOT NULL, deadline INTEGER NOT NULL, error_log TEXT NOT NULL);"
+        "INSERT INTO pending_uploads VALUES ('a', 'hpc', 'alice', '42', 'k', 'u', 7, 10, 20, 'log');"
+        "PRAGMA user_version=1;";
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = open_sqlite(path);
+  auto uploads = store->pending_uploads();
+  ASSERT_EQ(uploads.size(), 1u);
+  EXPECT_EQ(uploads[0].job_id, "42");
+  store->put_incident(incident("a", 1000));
+  EXPECT_EQ(store->incidents().size(), 1u);
+}
+
+TEST(SqliteStore, RefusesAFileOfANewerSchema) {
+  TempDir dir;
+  auto path = dir.file("portico.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99;", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  try {
+    open_sqlite(path);
+    FAIL() << "opened a newer schema";
+  } catch (const core::Failure& e) {
+    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
