@@ -1,6 +1,12 @@
 #include "app/gateway.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <spdlog/spdlog.h>
@@ -8,9 +14,16 @@
 #include <thread>
 
 #include "api/firecrest/api.hpp"
+#include "api/iri/api.hpp"
+#include "app/openapi_document.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/jwks_cache.hpp"
 #include "cluster/cluster.hpp"
+#include "core/time.hpp"
+#include "facility/extra_probes.hpp"
+#include "facility/model.hpp"
+#include "facility/observations.hpp"
+#include "facility/status_book.hpp"
 #include "http/server.hpp"
 #include "net/http_client.hpp"
 #include "observe/audit.hpp"
@@ -39,6 +52,21 @@ bool split_target(std::string_view target, std::string_view root, std::string_vi
   path.remove_prefix(root.size());
   if (!path.empty() && path.front() != '/') return false;
   return true;
+}
+
+// Starts and ends planned windows and forgets old events, once a second.
+asio::awaitable<void> tick_status_book(facility::StatusBook& book, std::shared_ptr<asio::steady_timer> timer) {
+  for (;;) {
+    try {
+      book.tick(core::now_millis());
+    } catch (const std::exception& e) {
+      spdlog::error("facility: {}", e.what());
+    }
+    timer->expires_after(std::chrono::seconds(1));
+    boost::system::error_code ec;
+    co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+  }
 }
 
 void add_collectors(observe::Metrics& metrics, cluster::Clusters& clusters) {
@@ -79,11 +107,6 @@ int run_gateway(const config::Config& config) {
   keys->start();
   auth::Authenticator authenticator(keys, config.auth);
 
-  auto credentials = ssh::make_credential_provider(config);
-  cluster::Clusters clusters;
-  for (const auto& c : config.clusters) clusters.add(std::make_unique<cluster::Cluster>(ioc.get_executor(), c, *credentials, config, http_client));
-  for (const auto& c : clusters.all()) c->start();
-
   std::unique_ptr<store::Store> store;
   try {
     store = store::open_sqlite(config.store.path);
@@ -91,6 +114,31 @@ int run_gateway(const config::Config& config) {
     spdlog::critical("{}", e.what());
     return 1;
   }
+
+  // The facility: its model from configuration, its incidents and events from the health rounds.
+  auto model = facility::build_model(config);
+  facility::stamp(model, *store, core::now_millis());
+  facility::StatusBook book(model, *store, config.facility.event_retention);
+  book.observe(facility::fixed_observations(model), core::now_millis());
+  facility::ExtraProbes extra_probes(model, config.facility, [&book](const facility::Observation& o) {
+    book.observe({o}, core::now_millis());
+  });
+
+  auto credentials = ssh::make_credential_provider(config);
+  cluster::Clusters clusters;
+  for (const auto& c : config.clusters) clusters.add(std::make_unique<cluster::Cluster>(ioc.get_executor(), c, *credentials, config, http_client));
+  for (std::size_t i = 0; i < clusters.all().size(); ++i) {
+    auto& c = *clusters.all()[i];
+    // S3 is probed by every cluster; the first one speaks for it.
+    c.health().on_round([&book, &model, name = c.name(), with_s3 = i == 0](std::shared_ptr<const status::ClusterHealth> h) {
+      book.observe(facility::observations_from(model, name, *h, with_s3), core::now_millis());
+    });
+  }
+  for (const auto& c : clusters.all()) c->start();
+  extra_probes.start();
+  auto book_timer = std::make_shared<asio::steady_timer>(ioc);
+  asio::co_spawn(ioc, tick_status_book(book, book_timer), asio::detached);
+
   std::shared_ptr<s3::Client> s3;
   if (config.s3) {
     const auto& c = *config.s3;
@@ -105,6 +153,8 @@ int run_gateway(const config::Config& config) {
   observe::Metrics metrics;
   add_collectors(metrics, clusters);
   api::firecrest::Api firecrest(config, authenticator, clusters, metrics, transfers);
+  api::iri::Api iri(config, authenticator, model, book);
+  const std::string openapi_json = boost::json::serialize(openapi_document(iri, firecrest, config.server.api_root, ""));
 
   http::ServerHooks hooks;
   const std::string root = config.server.api_root;
@@ -121,6 +171,15 @@ int run_gateway(const config::Config& config) {
     if (!split_target(req.target(), root, path, query)) {
       co_return firecrest.reject(http::Status::not_found, "no such endpoint: " + std::string(req.target().substr(0, 200)), ctx);
     }
+    if (api::iri::Api::serves(path)) co_return co_await iri.handle(req, ctx, path, query);
+    if (path == "/openapi.json" && req.method() == http::Verb::get) {
+      ctx.api = "openapi";
+      ctx.route = "/openapi.json";
+      http::Response res{http::Status::ok, req.version()};
+      res.set(http::bhttp::field::content_type, "application/json");
+      res.body() = openapi_json;
+      co_return res;
+    }
     co_return co_await firecrest.handle(req, ctx, path, query);
   };
   hooks.streams_body = [&](const http::Request& req) {
@@ -128,6 +187,8 @@ int run_gateway(const config::Config& config) {
     return split_target(req.target(), root, path, query) && firecrest.streams_body(req.method(), path);
   };
   hooks.reject = [&](http::Status status, std::string message, http::RequestContext& ctx) {
+    std::string_view path, query;
+    if (split_target(ctx.target, root, path, query) && api::iri::Api::serves(path)) return iri.reject(status, message, ctx);
     return firecrest.reject(status, message, ctx);
   };
   hooks.done = [&](const http::Request* req, const http::Response& res, const http::RequestContext& ctx) {
@@ -144,8 +205,8 @@ int run_gateway(const config::Config& config) {
     spdlog::critical("{}", e.what());
     return 1;
   }
-  spdlog::info("portico {} serving the FirecREST API {} on {}:{} with {} thread(s)", kVersion, kFirecrestApiVersion,
-               config.server.host, server.port(), threads);
+  spdlog::info("portico {} serving the FirecREST API {} and the IRI Facility API (v1, v2) on {}:{} with {} thread(s)",
+               kVersion, kFirecrestApiVersion, config.server.host, server.port(), threads);
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -153,6 +214,8 @@ int run_gateway(const config::Config& config) {
     spdlog::info("signal {}: finishing in-flight requests, then stopping", signal);
     server.shutdown([&] {
       for (const auto& c : clusters.all()) c->stop();
+      extra_probes.stop();
+      book_timer->cancel();
       transfers.stop();
       keys->stop();
       ioc.stop();

@@ -2,18 +2,23 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "app/gateway.hpp"
+#include "app/incident_command.hpp"
 #include "config/config.hpp"
 #include "portico/version.hpp"
 
 namespace {
 
 void usage(std::ostream& out) {
-  out << "usage: portico --config FILE [--check]\n"
+  out << "usage: portico --config FILE [--check | --openapi]\n"
+         "       portico --config FILE incident list|declare|cancel ...\n"
          "       portico --version\n"
          "  --config FILE  the YAML configuration\n"
-         "  --check        validate the configuration, print every problem, and exit\n";
+         "  --check        validate the configuration, print every problem, and exit\n"
+         "  --openapi      print the OpenAPI document of the APIs served, and exit\n"
+         "  incident       planned incidents in the store (`portico --config FILE incident` for more)\n";
 }
 
 }  // namespace
@@ -21,8 +26,15 @@ void usage(std::ostream& out) {
 int main(int argc, char** argv) {
   std::string config_path;
   bool check = false;
+  bool openapi = false;
+  std::vector<std::string> incident;
+  bool incident_command = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (incident_command) {
+      incident.push_back(arg);
+      continue;
+    }
     if (arg == "--version") {
       std::cout << "portico " << portico::kVersion << " (FirecREST API " << portico::kFirecrestApiVersion
                 << ")\n";
@@ -32,6 +44,10 @@ int main(int argc, char** argv) {
       return 0;
     } else if (arg == "--check") {
       check = true;
+    } else if (arg == "--openapi") {
+      openapi = true;
+    } else if (arg == "incident") {
+      incident_command = true;
     } else if (arg == "--config" && i + 1 < argc) {
       config_path = argv[++i];
     } else {
@@ -50,6 +66,15 @@ int main(int argc, char** argv) {
       std::cerr << config_path << ": " << (e.key.empty() ? "" : e.key + ": ") << e.message << "\n";
     std::cerr << "portico: configuration has " << loaded.errors.size() << " error(s)\n";
     return 1;
+  }
+  if (incident_command) return portico::app::run_incident_command(*loaded.config, incident, std::cout, std::cerr);
+  if (openapi) {
+    try {
+      return portico::app::print_openapi(*loaded.config, std::cout);
+    } catch (const std::exception& e) {
+      std::cerr << "portico: " << e.what() << "\n";
+      return 1;
+    }
   }
   if (check) {
     std::cout << config_path << ": OK (" << loaded.config->clusters.size() << " cluster(s))\n";

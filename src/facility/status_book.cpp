@@ -131,8 +131,11 @@ void StatusBook::publish() {
   published_ = std::move(copy);
 }
 
+// Each write of this book bumps the store's revision by one: any other difference is another
+// process's write, which tick() reloads.
 void StatusBook::save(const Incident& incident) {
   store_.put_incident(to_record(incident));
+  ++store_revision_;
 }
 
 void StatusBook::add_event(Snapshot& s, const Resource& r, Status status, const std::string& message,
@@ -148,13 +151,22 @@ void StatusBook::add_event(Snapshot& s, const Resource& r, Status status, const 
   e.last_modified = now;
   store_.add_event({e.id, e.name, e.description, to_string(e.status), e.resource_id, e.incident_id, e.occurred_at,
                     e.last_modified});
-  s.last_event[e.resource_id] = s.events.size();
+  ++store_revision_;
   if (!incident_id.empty())
-    if (auto* i = find_incident(s, incident_id)) {
-      i->event_ids.push_back(e.id);
-      i->last_modified = now;
-    }
-  s.events.push_back(std::move(e));
+    if (auto* i = find_incident(s, incident_id)) i->last_modified = now;
+  // In the store's order (occurred_at, id), so a reload reads the same lists.
+  auto later = [](const Event& a, const Event& b) {
+    return a.occurred_at != b.occurred_at ? a.occurred_at < b.occurred_at : a.id < b.id;
+  };
+  if (s.events.empty() || later(s.events.back(), e)) {
+    s.last_event[e.resource_id] = s.events.size();
+    if (!incident_id.empty())
+      if (auto* i = find_incident(s, incident_id)) i->event_ids.push_back(e.id);
+    s.events.push_back(std::move(e));
+  } else {
+    s.events.insert(std::upper_bound(s.events.begin(), s.events.end(), e, later), std::move(e));
+    index_events(s);
+  }
 }
 
 bool StatusBook::under_maintenance(const Snapshot& s, const std::string& resource_id, Millis now) const {
@@ -217,10 +229,15 @@ void StatusBook::observe(const std::vector<Observation>& observations, Millis no
       save(*open);
     }
   }
-  if (changed) {
-    store_revision_ = store_.revision();
-    publish();
-  }
+  if (changed) publish();
+}
+
+Status StatusBook::status_after_window(const std::string& resource_id, const std::string& incident_id) const {
+  if (auto it = probed_.find(resource_id); it != probed_.end()) return it->second;
+  // Not probed by this process (the `portico incident` command): the status before the window.
+  for (auto e = working_.events.rbegin(); e != working_.events.rend(); ++e)
+    if (e->resource_id == resource_id && e->incident_id != incident_id) return e->status;
+  return Status::unknown;
 }
 
 void StatusBook::tick(Millis now) {
@@ -248,10 +265,8 @@ void StatusBook::tick(Millis now) {
       auto resources = i.resource_ids;
       save(i);
       for (const auto& id : resources)
-        if (const auto* r = model_.resource(id)) {
-          auto probed = probed_.count(id) ? probed_[id] : Status::unknown;
-          add_event(working_, *r, probed, "the planned window ended", incident_id, now);
-        }
+        if (const auto* r = model_.resource(id))
+          add_event(working_, *r, status_after_window(id, incident_id), "the planned window ended", incident_id, now);
       changed = true;
     }
   }
@@ -261,19 +276,17 @@ void StatusBook::tick(Millis now) {
     auto cutoff = now - retention;
     if (!working_.events.empty() && working_.events.front().occurred_at < cutoff) {
       auto removed = store_.remove_events_before(cutoff);
+      if (removed) ++store_revision_;
       spdlog::info("facility: {} event(s) older than the retention forgotten", removed);
       std::erase_if(working_.events, [&](const Event& e) { return e.occurred_at < cutoff; });
       index_events(working_);
       changed = true;
     }
   }
-  if (changed) {
-    store_revision_ = store_.revision();
-    publish();
-  }
+  if (changed) publish();
 }
 
-Incident StatusBook::declare(PlannedIncident p, Millis now) {
+Incident StatusBook::declare(PlannedIncident p, Millis now, bool run_window) {
   std::vector<core::FieldError> errors;
   if (p.name.empty()) errors.push_back({"body", "name", "must not be empty"});
   if (p.status != Status::down && p.status != Status::degraded && p.status != Status::unknown)
@@ -308,10 +321,9 @@ Incident StatusBook::declare(PlannedIncident p, Millis now) {
     save(i);
     working_.incidents.push_back(i);
     sort_incidents(working_);
-    store_revision_ = store_.revision();
     publish();
   }
-  tick(now);  // a window that has begun starts at once
+  if (run_window) tick(now);  // a window that has begun starts at once
   auto s = snapshot();
   return *s->incident(i.id);
 }
@@ -331,11 +343,8 @@ Incident StatusBook::cancel(const std::string& id, Millis now) {
     save(copy);
     if (begun)
       for (const auto& rid : copy.resource_ids)
-        if (const auto* r = model_.resource(rid)) {
-          auto probed = probed_.count(rid) ? probed_[rid] : Status::unknown;
-          add_event(working_, *r, probed, "the planned window was cancelled", copy.id, now);
-        }
-    store_revision_ = store_.revision();
+        if (const auto* r = model_.resource(rid))
+          add_event(working_, *r, status_after_window(rid, copy.id), "the planned window was cancelled", copy.id, now);
     publish();
   }
   return *snapshot()->incident(id);

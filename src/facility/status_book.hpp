@@ -100,7 +100,9 @@ class StatusBook {
 
   // Throws core::Failure(validation) for an unknown resource, an end not after the start, an
   // empty name or a status that is not down, degraded or unknown.
-  Incident declare(PlannedIncident planned, core::Millis now);
+  // run_window: start a window that has begun now (the gateway); false leaves it to the next
+  // tick of whichever book watches the store (the `portico incident` command).
+  Incident declare(PlannedIncident planned, core::Millis now, bool run_window = true);
   // A planned incident not yet over becomes cancelled (its window ends now if it had begun).
   // Throws core::Failure(not_found) for an unknown or unplanned incident, (conflict) for one over.
   Incident cancel(const std::string& id, core::Millis now);
@@ -111,6 +113,7 @@ class StatusBook {
   void add_event(Snapshot& s, const Resource& r, Status status, const std::string& message,
                  const std::string& incident_id, core::Millis now);
   void save(const Incident& incident);
+  Status status_after_window(const std::string& resource_id, const std::string& incident_id) const;
   bool under_maintenance(const Snapshot& s, const std::string& resource_id, core::Millis now) const;
 
   const Model& model_;

@@ -332,6 +332,7 @@ asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
         ec == asio::error::connection_reset || ec == asio::error::eof) {
       co_return;
     }
+    if (!ec) ctx.target = std::string(parser.get().target().substr(0, 2048));
     std::optional<Response> refused;
     const auto too_large = [&] {
       return hooks_.reject(Status::payload_too_large,

@@ -67,6 +67,7 @@ struct RequestContext {
   std::string request_id;  // the client's X-Request-ID when sane, else a fresh one
   std::string trace_id;    // from a W3C traceparent header, else empty
   std::string remote;      // peer address
+  std::string target;      // the request target, once its headers are read (for refusals)
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   // Filled by the API layer.
   std::string api;         // "firecrest", "iri"

@@ -109,8 +109,17 @@ asio::awaitable<void> HealthChecker::run_once() {
   health->last_run = std::chrono::system_clock::now();
   for (const auto& s : health->services)
     if (!s.healthy) spdlog::warn("health: {} {}{} is down: {}", cluster_, to_string(s.type), s.path.empty() ? "" : " " + s.path, s.message);
-  std::lock_guard lock(mutex_);
-  snapshot_ = std::move(health);
+  {
+    std::lock_guard lock(mutex_);
+    snapshot_ = health;
+  }
+  if (on_round_) {
+    try {
+      on_round_(std::move(health));
+    } catch (const std::exception& e) {
+      spdlog::error("health: {}: recording the round failed: {}", cluster_, e.what());
+    }
+  }
 }
 
 std::shared_ptr<const ClusterHealth> HealthChecker::snapshot() const {

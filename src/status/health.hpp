@@ -54,6 +54,10 @@ class HealthChecker {
   void start();
   void stop();
 
+  // Called with each round's result once it is published, on the checker's executor (the
+  // facility's status book turns changes into events). Set before start().
+  void on_round(std::function<void(std::shared_ptr<const ClusterHealth>)> callback) { on_round_ = std::move(callback); }
+
   // Runs every probe once, concurrently, and publishes the result.
   boost::asio::awaitable<void> run_once();
 
@@ -78,6 +82,7 @@ class HealthChecker {
   std::shared_ptr<const ClusterHealth> snapshot_ = std::make_shared<ClusterHealth>();
   std::shared_ptr<std::atomic<bool>> stopped_ = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<boost::asio::steady_timer> timer_;
+  std::function<void(std::shared_ptr<const ClusterHealth>)> on_round_;
 };
 
 }  // namespace portico::status

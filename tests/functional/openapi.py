@@ -16,6 +16,7 @@ def spec(name):
 
 FIRECREST = "firecrest-v2-openapi-2.5.6.yaml"
 IRI = "iri-facility-api-v1.0.0.yaml"
+IRI_V2 = "iri-facility-api-v2.0.0-draft.yaml"
 
 
 def _operation(doc, path, method):

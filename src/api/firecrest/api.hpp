@@ -61,6 +61,9 @@ class Api {
   // One entry of GET /status/systems, kept per health round.
   std::string system_entry(const cluster::Cluster& cluster) const;
 
+  // The routes served, for the generated OpenAPI document.
+  const http::Router<Route>& router() const { return router_; }
+
   // Whether the route of this request streams its body (path: without the API root).
   bool streams_body(http::Verb verb, std::string_view path) const;
 

@@ -1,0 +1,107 @@
+"""Requests generated from the official documents for every public operation of v1 and v2: valid
+and edge values for every parameter (and for path ids real, unknown and malformed ones); each
+reply must have a documented status and a body valid for that status."""
+import itertools
+
+import jsonschema
+import pytest
+import requests
+
+import openapi
+from gateway import Gateway
+
+METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory):
+    g = Gateway(tmp_path_factory.mktemp("iri-generated")).start()
+    yield g
+    assert g.stop() == 0
+
+
+def resolve(doc, schema):
+    while "$ref" in schema:
+        node = doc
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def values_for(doc, schema, name):
+    """Valid and edge values of one query parameter's schema."""
+    schema = resolve(doc, schema)
+    if "anyOf" in schema:
+        return list(itertools.chain.from_iterable(values_for(doc, s, name) for s in schema["anyOf"] if s.get("type") != "null"))
+    kind = schema.get("type")
+    if kind == "array":
+        items = values_for(doc, schema["items"], name)
+        return [[v] for v in items[:3]] + [items[:2]]
+    if "enum" in schema:
+        return list(schema["enum"]) + ["not-in-the-enum"]
+    if kind == "integer":
+        low, high = schema.get("minimum", 0), schema.get("maximum", 10_000)
+        return [int(low), int(high), int(low) - 1, int(high) + 1, schema.get("default", 0), "x"]
+    if schema.get("format") == "date-time":
+        return ["2026-02-21T12:00:00Z", "2026-02-21T12:00:00.5+02:00", "2026-02-21", "not a date"]
+    if kind == "string":
+        examples = schema.get("examples") or ([schema["example"]] if "example" in schema else [])
+        return examples + ["hpc", "x" * max(1, schema.get("minLength", 1)), ""]
+    return ["x"]
+
+
+def public_operations(name):
+    doc = openapi.spec(name)
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method in METHODS and not op.get("security"):
+                yield path, method, op
+
+
+CASES = [(doc, path, method, op["operationId"]) for doc in (openapi.IRI, openapi.IRI_V2)
+         for path, method, op in public_operations(doc)]
+
+
+def check(doc_name, r, path, method, op):
+    assert str(r.status_code) in op["responses"], f"{method.upper()} {r.url}: {r.status_code} is not documented"
+    entry = op["responses"][str(r.status_code)]
+    media = (entry.get("content") or {}).get("application/json")
+    if media:
+        schema = {**media["schema"], "components": openapi.spec(doc_name)["components"]}
+        jsonschema.validate(r.json(), schema, cls=jsonschema.Draft202012Validator)
+
+
+@pytest.mark.parametrize("doc_name,path,method,operation_id", CASES, ids=[f"{c[0][19:21]}-{c[3]}" for c in CASES])
+def test_generated_requests(gw, doc_name, path, method, operation_id):
+    doc = openapi.spec(doc_name)
+    op = doc["paths"][path][method]
+    params = [resolve(doc, p) for p in op.get("parameters", [])]
+    path_params = [p for p in params if p["in"] == "path"]
+    query_params = [p for p in params if p["in"] == "query"]
+    version = path.split("/")[2]
+
+    # Path ids: every real one from the matching list, an unknown UUID, and a malformed id.
+    targets = [path]
+    if path_params:
+        listing = path.rsplit("/", 1)[0]
+        listing_method = "post" if listing.endswith("filesystem/resources") and version == "v2" else "get"
+        real = requests.request(listing_method, gw.url + listing, timeout=30).json()
+        ids = [x["id"] for x in real][:5] + ["00000000-0000-4000-8000-000000000000", "not-an-id"]
+        targets = [path.replace("{" + path_params[0]["name"] + "}", i) for i in ids]
+
+    sent = 0
+    for target in targets:
+        r = requests.request(method.upper(), gw.url + target, timeout=30)
+        check(doc_name, r, path, method, op)
+        sent += 1
+        for p in query_params:
+            for value in values_for(doc, p["schema"], p["name"]):
+                r = requests.request(method.upper(), gw.url + target, params={p["name"]: value}, timeout=30)
+                check(doc_name, r, path, method, op)
+                sent += 1
+    # Unknown and repeated parameters.
+    r = requests.request(method.upper(), gw.url + targets[0], params={"no_such_parameter": "1"}, timeout=30)
+    check(doc_name, r, path, method, op)
+    assert r.status_code == 400
+    assert sent >= 1
