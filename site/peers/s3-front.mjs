@@ -472,7 +472,11 @@ function res100(ctx) {
 }
 
 // ------------------------------------------------------------------------------ proxy to s3rver
-async function proxy(req, res, ctx, { body, after } = {}) {
+// keepAlive (CompleteMultipartUpload): as S3 does, 200 and the XML declaration are sent at once
+// and a space every second until the backend has answered; its answer, success or <Error>, is
+// then the rest of the body. Clients with a short read timeout (pyFirecREST's is 5 s) survive
+// the assembly of a large object.
+async function proxy(req, res, ctx, { body, after, keepAlive } = {}) {
   const forwardParams = ctx.params.filter(([n]) => !STRIPPED_PARAMS.has(n));
   const forwardQuery = ctx.rawQuery.split('&').filter((s) => {
     if (!s) return false;
@@ -498,10 +502,25 @@ async function proxy(req, res, ctx, { body, after } = {}) {
     headers.push('authorization', signed.headers.authorization, 'x-amz-date', signed.headers['x-amz-date'],
       'x-amz-content-sha256', 'UNSIGNED-PAYLOAD');
   }
+  let ticker;
+  if (keepAlive) {
+    res.writeHead(200, { 'content-type': 'application/xml', 'x-amz-request-id': ctx.id, 'x-amz-id-2': ctx.hostId });
+    res.write('<?xml version="1.0" encoding="UTF-8"?>\n');
+    ticker = setInterval(() => res.write(' '), 1000);
+    ctx.status = 200;
+  }
+  const undeclared = (text) => text.replace(/^\s*<\?xml[^>]*\?>\s*/, '');
   return new Promise((resolve) => {
     let settled = false;
-    const finish = () => { if (!settled) { settled = true; resolve(); } };
+    const finish = () => { if (!settled) { settled = true; clearInterval(ticker); resolve(); } };
     const fail = (err) => {
+      if (keepAlive && !res.writableEnded) {
+        clearInterval(ticker);
+        res.end(`<Error><Code>InternalError</Code><Message>The S3 backend did not answer: ${esc(String(err?.message ?? err))}` +
+          `</Message><RequestId>${ctx.id}</RequestId></Error>`);
+        finish();
+        return;
+      }
       if (!ctx.failure && !req.complete) {  // the client went away before its body was all here
         ctx.reason = 'the client went away';
         upstream.destroy();
@@ -517,6 +536,18 @@ async function proxy(req, res, ctx, { body, after } = {}) {
     const upstream = http.request({ host: config.backend.host, port: config.backend.port, method: req.method,
       path: ctx.rawPath + (forwardQuery ? `?${forwardQuery}` : ''), headers, agent: backendAgent });
     upstream.on('response', (answer) => {
+      if (keepAlive) {
+        const chunks = [];
+        answer.on('data', (c) => chunks.push(c));
+        answer.on('end', () => {
+          clearInterval(ticker);
+          res.end(undeclared(Buffer.concat(chunks).toString('utf8')));
+          if (answer.statusCode === 200) after?.(200);
+          finish();
+        });
+        answer.on('error', fail);
+        return;
+      }
       if (res.headersSent || ctx.failure) { answer.resume(); return; }
       const out = [];
       for (let i = 0; i < answer.rawHeaders.length; i += 2) {
@@ -678,7 +709,7 @@ async function completeUpload(req, res, ctx) {
         { ProposedSize: size, MinSizeAllowed: MIN_PART_SIZE, PartNumber: part.number, ETag: part.etag });
     }
   });
-  return proxy(req, res, ctx, { body });
+  return proxy(req, res, ctx, { body, keepAlive: true });
 }
 
 // ------------------------------------------------------------------------------ lifecycle

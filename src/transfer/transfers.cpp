@@ -155,6 +155,26 @@ asio::awaitable<TransferJob> Transfers::submit(cluster::Cluster& cluster, cluste
   co_return out;
 }
 
+asio::awaitable<TransferJob> Transfers::submit_staged(cluster::Cluster& cluster, cluster::UserRunner& runner,
+                                                      const std::optional<std::string>& account, const Job& job,
+                                                      const std::string& key, const std::string& upload_id) {
+  std::exception_ptr failed;
+  TransferJob out;
+  try {
+    out = co_await submit(cluster, runner, account, job);
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  if (!failed) co_return out;
+  // No job will ever use the multipart upload: it is not left for the lifecycle rule.
+  try {
+    co_await s3_->abort_multipart_upload(key, upload_id);
+  } catch (const std::exception& e) {
+    spdlog::warn("transfer {}: could not abort the multipart upload: {}", job.id, e.what());
+  }
+  std::rethrow_exception(failed);
+}
+
 asio::awaitable<TransferJob> Transfers::copy(cluster::Cluster& cluster, cluster::UserRunner& runner,
                                              const std::optional<std::string>& account, const std::string& source,
                                              const std::string& target, bool dereference) {
@@ -221,20 +241,7 @@ asio::awaitable<StagedUpload> Transfers::upload(cluster::Cluster& cluster, clust
   job.script = upload_script(target, s3_->get_url(s3::Client::Side::internal, key, job_lifetime),
                              s3_->delete_url(s3::Client::Side::internal, key, job_lifetime), size);
   StagedUpload out;
-  std::exception_ptr failed;
-  try {
-    out.job = co_await submit(cluster, runner, account, job);
-  } catch (...) {
-    failed = std::current_exception();
-  }
-  if (failed) {
-    try {
-      co_await s3_->abort_multipart_upload(key, upload_id);
-    } catch (const std::exception& e) {
-      spdlog::warn("transfer {}: could not abort the multipart upload: {}", job.id, e.what());
-    }
-    std::rethrow_exception(failed);
-  }
+  out.job = co_await submit_staged(cluster, runner, account, job, key, upload_id);
   store::PendingUpload pending;
   pending.id = job.id;
   pending.cluster = cluster.name();
@@ -280,20 +287,7 @@ asio::awaitable<StagedDownload> Transfers::download(cluster::Cluster& cluster, c
   job.script = download_script(source, rule.max_part_bytes, rule.parallel_parts, part_urls,
                                s3_->complete_upload_url(s3::Client::Side::internal, key, upload_id, lifetime));
   StagedDownload out;
-  std::exception_ptr failed;
-  try {
-    out.job = co_await submit(cluster, runner, account, job);
-  } catch (...) {
-    failed = std::current_exception();
-  }
-  if (failed) {
-    try {
-      co_await s3_->abort_multipart_upload(key, upload_id);
-    } catch (const std::exception& e) {
-      spdlog::warn("transfer {}: could not abort the multipart upload: {}", job.id, e.what());
-    }
-    std::rethrow_exception(failed);
-  }
+  out.job = co_await submit_staged(cluster, runner, account, job, key, upload_id);
   out.download_url = s3_->get_url(s3::Client::Side::public_, key, lifetime);
   co_return out;
 }

@@ -111,6 +111,10 @@ class Transfers {
   struct Job;
   boost::asio::awaitable<TransferJob> submit(cluster::Cluster& cluster, cluster::UserRunner& runner,
                                              const std::optional<std::string>& account, const Job& job);
+  // submit() for a staged transfer: a refused job aborts its multipart upload.
+  boost::asio::awaitable<TransferJob> submit_staged(cluster::Cluster& cluster, cluster::UserRunner& runner,
+                                                    const std::optional<std::string>& account, const Job& job,
+                                                    const std::string& key, const std::string& upload_id);
   // The staging bucket exists with its lifecycle rule: made once, before the first staging.
   boost::asio::awaitable<void> ensure_bucket();
   boost::asio::awaitable<void> watch();
