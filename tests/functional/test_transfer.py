@@ -171,6 +171,25 @@ def test_a_3_mib_upload_and_download_through_staging(gw, alice, workdir, tmp_pat
     assert "downloadUrl" in staged.transfer_data
 
 
+def test_a_hostile_file_name_through_staging_both_ways(gw, alice, workdir, tmp_path, ssh):
+    name = "it's \"$(touch pwned)\" `id` -x.bin"
+    data = os.urandom(MiB + 3)
+    local = tmp_path / "hostile.bin"
+    local.write_bytes(data)
+    alice.upload("hpc", str(local), workdir, name)
+    assert remote_sha256(ssh, "alice", f"{workdir}/{name}") == hashlib.sha256(data).hexdigest()
+    down = tmp_path / "hostile.down"
+    alice.download("hpc", f"{workdir}/{name}", str(down))
+    assert down.read_bytes() == data
+    assert ssh.run("alice", "test -e ~/pwned").returncode != 0
+
+
+def test_portico_made_the_staging_bucket_with_its_lifecycle_rule(gw, site):
+    rules = s3_client(site).get_bucket_lifecycle_configuration(Bucket=site["s3"]["bucket"])["Rules"]
+    assert any(r.get("Expiration", {}).get("Days") == 7 and r["Status"] == "Enabled" and
+               r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation") == 7 for r in rules), rules
+
+
 def test_a_multipart_upload_of_three_parts_and_its_download(gw, alice, workdir, tmp_path):
     data = os.urandom(2 * PART + 1234)
     local = tmp_path / "three.bin"
