@@ -195,6 +195,7 @@ asio::awaitable<Response> Api::handle(http::Request& request, http::RequestConte
         made->generation = generation;
         made->body = json::serialize(reply.body);
         made->last_modified = reply.last_modified;
+        if (reply.last_modified > 0) made->last_modified_header = core::format_http_date(reply.last_modified);
         cached = made;
         if (reply.status == http::Status::ok) cache_.put(key, cached);
       }
@@ -203,6 +204,7 @@ asio::awaitable<Response> Api::handle(http::Request& request, http::RequestConte
       auto made = std::make_shared<CachedReply>();
       if (reply.status != http::Status::no_content) made->body = json::serialize(reply.body);
       made->last_modified = reply.last_modified;
+      if (reply.last_modified > 0) made->last_modified_header = core::format_http_date(reply.last_modified);
       cached = made;
       if (reply.status != http::Status::ok) {
         Response res{reply.status, request.version()};
@@ -217,7 +219,7 @@ asio::awaitable<Response> Api::handle(http::Request& request, http::RequestConte
 
     Response res{http::Status::ok, request.version()};
     if (reply.last_modified > 0) {
-      res.set(http::bhttp::field::last_modified, core::format_http_date(reply.last_modified));
+      res.set(http::bhttp::field::last_modified, reply.last_modified_header);
       std::optional<core::Millis> since = call.query.time("modified_since");
       if (auto ims = core::parse_http_date(header(request, "If-Modified-Since")))
         since = since ? std::max(*since, *ims) : *ims;

@@ -4,6 +4,7 @@
 #include "api/iri/errors.hpp"
 #include "api/iri/models.hpp"
 #include "api/iri/params.hpp"
+#include "api/iri/response_cache.hpp"
 
 namespace portico::api::iri {
 namespace {
@@ -101,6 +102,32 @@ TEST(Models, VersionsDifferAtTheEdge) {
   EXPECT_EQ(j["resource_uri"], "https://x/api/v1/status/resources/r");
   EXPECT_TRUE(j["incident_uri"].is_null());
   EXPECT_EQ(j["occurred_at"], "1970-01-01T00:00:01Z");
+}
+
+}  // namespace
+}  // namespace portico::api::iri
+
+namespace portico::api::iri {
+namespace {
+
+TEST(ResponseCache, ServesOnlyTheGenerationItWasMadeAtAndStaysBounded) {
+  ResponseCache cache;
+  auto reply = std::make_shared<CachedReply>(CachedReply{7, "[1,2,3]", 1000, ""});
+  cache.put("a", reply);
+  EXPECT_EQ(cache.find("a", 7), reply);
+  EXPECT_EQ(cache.find("a", 8), nullptr);  // the book changed since
+  EXPECT_EQ(cache.find("b", 7), nullptr);
+  auto huge = std::make_shared<CachedReply>(CachedReply{7, std::string(ResponseCache::kBytesPerShard, 'x'), 0, ""});
+  cache.put("huge", huge);
+  EXPECT_EQ(cache.find("huge", 7), nullptr);  // never kept
+  // Many distinct keys never hold more than the bound.
+  auto big = std::make_shared<CachedReply>(CachedReply{7, std::string(100'000, 'x'), 0, ""});
+  auto key = [](int i) { return std::to_string(i) + "k"; };  // (g++ 12 warns falsely on "k" + to_string)
+  for (int i = 0; i < 2000; ++i) cache.put(key(i), big);
+  int kept = 0;
+  for (int i = 0; i < 2000; ++i) kept += cache.find(key(i), 7) != nullptr;
+  EXPECT_LE(static_cast<std::size_t>(kept) * 100'000, 16 * ResponseCache::kBytesPerShard);
+  EXPECT_GT(kept, 0);
 }
 
 }  // namespace
