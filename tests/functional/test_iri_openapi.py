@@ -71,3 +71,22 @@ def test_root_document_has_both_apis_and_matches_the_command(gw):
                              timeout=60)
     assert printed.returncode == 0, printed.stderr
     assert json.loads(printed.stdout) == doc
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_served_replies_match_portico_s_own_document(gw, version):
+    import jsonschema
+    doc = requests.get(f"{gw.url}/api/{version}/openapi.json", timeout=30).json()
+    for schema in doc["components"]["schemas"].values():
+        jsonschema.Draft202012Validator.check_schema(schema)
+    for (method, path), op in operations(doc, f"/api/{version}").items():
+        if "{" in path:
+            continue
+        r = requests.request(method.upper(), gw.url + path, timeout=30)
+        assert str(r.status_code) in op["responses"], (method, path, r.status_code)
+        schema = op["responses"][str(r.status_code)]["content"]["application/json"]["schema"]
+        jsonschema.validate(r.json(), {**schema, "components": doc["components"]}, cls=jsonschema.Draft202012Validator)
+        bad = requests.request(method.upper(), gw.url + path, params={"no_such_parameter": 1}, timeout=30)
+        problem_schema = op["responses"]["400"]["content"]["application/problem+json"]["schema"]
+        jsonschema.validate(bad.json(), {**problem_schema, "components": doc["components"]},
+                            cls=jsonschema.Draft202012Validator)
