@@ -120,6 +120,7 @@ void StatusBook::load() {
   for (const auto& r : store_.incidents()) working_.incidents.push_back(from_record(r));
   auto since = core::now_millis() - std::chrono::duration_cast<std::chrono::milliseconds>(retention_).count();
   for (const auto& r : store_.events(since)) working_.events.push_back(from_record(r));
+  for (const auto& e : working_.events) last_event_at_ = std::max(last_event_at_, e.occurred_at);
   sort_incidents(working_);
   index_events(working_);
 }
@@ -147,8 +148,9 @@ void StatusBook::add_event(Snapshot& s, const Resource& r, Status status, const 
   e.status = status;
   e.resource_id = r.id;
   e.incident_id = incident_id;
-  e.occurred_at = now;
-  e.last_modified = now;
+  e.occurred_at = std::max(now, last_event_at_ + 1);
+  last_event_at_ = e.occurred_at;
+  e.last_modified = e.occurred_at;
   store_.add_event({e.id, e.name, e.description, to_string(e.status), e.resource_id, e.incident_id, e.occurred_at,
                     e.last_modified});
   ++store_revision_;

@@ -124,6 +124,9 @@ class StatusBook {
   std::map<std::string, Status> probed_;  // the last status probes saw, per resource
   std::int64_t store_revision_ = 0;
   core::Millis last_prune_ = 0;
+  // The latest event's time: each new event is at least a millisecond later, so events written
+  // in one round (a past window's start and end) keep the order they happened in.
+  core::Millis last_event_at_ = 0;
   mutable std::mutex read_mutex_;
   std::shared_ptr<const Snapshot> published_;
 };

@@ -140,6 +140,33 @@ TEST_F(StatusBookTest, PlannedMaintenanceWindow) {
   EXPECT_EQ(s->current_status(id("hpc")), Status::up);  // what probes last saw
 }
 
+// A window declared after it ended starts and ends in one round: its events keep that order,
+// in memory and in the store a reload reads, however their random ids compare.
+TEST_F(StatusBookTest, APastWindowsEventsKeepTheirOrder) {
+  for (int round = 0; round < 20; ++round) {
+    StatusBook book(model, *store, retention);
+    all_up(book, 1000);
+    PlannedIncident p;
+    p.name = "past " + std::to_string(round);
+    p.start = 100;
+    p.end = 200;
+    p.resource_ids = {"hpc"};
+    auto declared = book.declare(p, 3000);
+    book.tick(3000);
+    auto statuses = [&](const StatusBook& b) {
+      std::vector<Status> out;
+      for (const auto& e : b.snapshot()->events)
+        if (e.incident_id == declared.id) out.push_back(e.status);
+      return out;
+    };
+    EXPECT_EQ(statuses(book), (std::vector<Status>{Status::down, Status::up}));
+    std::vector<std::string> stored;  // the order a reload reads
+    for (const auto& e : store->events(0))
+      if (e.incident_id == declared.id) stored.push_back(e.status);
+    EXPECT_EQ(stored, (std::vector<std::string>{"down", "up"}));
+  }
+}
+
 TEST_F(StatusBookTest, BadDeclarationsAreRefused) {
   StatusBook book(model, *store, retention);
   PlannedIncident p;
