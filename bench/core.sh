@@ -10,6 +10,7 @@ DURATION=${1:-10}
 WORK=$(mktemp -d /tmp/portico-bench.XXXXXX)
 chmod 755 "$WORK"  # nginx's workers read the served file as an unprivileged user
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+. "$(dirname "$0")/nginx.sh"
 
 command -v wrk >/dev/null || { echo "bench: wrk is missing (scripts/install-deps)" >&2; exit 1; }
 [ -f var/site/site.json ] || { echo "bench: the site is not up (site/site up)" >&2; exit 1; }
@@ -52,23 +53,7 @@ sleep 2  # let the first health round finish, so /status/systems carries it
 # ---- 1. GET /status/systems vs nginx serving the same bytes on one core
 curl -fs -H "$AUTH" "http://127.0.0.1:$PORT/status/systems" >"$WORK/systems.json"
 mkdir -p "$WORK/www/status" && cp "$WORK/systems.json" "$WORK/www/status/systems"
-cat >"$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx.err;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / { root $WORK/www; default_type application/json; }
-  }
-}
-NGINX
-taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" &
-NGINX_PID=$!
-sleep 0.5
+start_nginx "$NGINX_PORT" "$SERVER_CPU" /status/systems
 
 echo "## Gateway core: $(date -u +%Y-%m-%dT%H:%MZ), ${DURATION}s per run, server pinned to 1 core, wrk on the other"
 echo

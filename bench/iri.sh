@@ -11,6 +11,7 @@ DURATION=${1:-10}
 WORK=$(mktemp -d /tmp/portico-bench-iri.XXXXXX)
 chmod 755 "$WORK"  # nginx's workers read the served files as an unprivileged user
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+. "$(dirname "$0")/nginx.sh"
 
 command -v wrk >/dev/null || { echo "bench: wrk is missing (scripts/install-deps)" >&2; exit 1; }
 command -v nginx >/dev/null || { echo "bench: nginx is missing (scripts/install-deps)" >&2; exit 1; }
@@ -79,23 +80,7 @@ rss() { awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/$PORTICO_PID/status"; }
 PATHS=("status/resources" "status/incidents?limit=100" "facility")
 mkdir -p "$WORK/www/api/v1/status"
 for p in "${PATHS[@]}"; do curl -fs "$BASE/$p" >"$WORK/www/api/v1/${p%%\?*}"; done
-cat >"$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx.err;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / { root $WORK/www; default_type application/json; }
-  }
-}
-NGINX
-taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" &
-NGINX_PID=$!
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$NGINX_PORT/api/v1/facility" >/dev/null && break; sleep 0.1; done
+start_nginx "$NGINX_PORT" "$SERVER_CPU" /api/v1/facility
 
 RSS_BEFORE=$(rss)
 echo "## IRI Facility API, public reads: $(date -u +%Y-%m-%dT%H:%MZ), ${DURATION}s per run, $CONNECTIONS connections, server pinned to 1 core, wrk on the other"

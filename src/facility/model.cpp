@@ -1,5 +1,7 @@
 #include "facility/model.hpp"
 
+#include "core/bytes.hpp"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -224,13 +226,7 @@ std::string fingerprint(const Model& m) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
+  return core::hex(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 void stamp(Model& model, store::Store& store, core::Millis now) {

@@ -1,5 +1,7 @@
 #include "filesystem/stream_commands.hpp"
 
+#include "core/bytes.hpp"
+
 #include "core/numbers.hpp"
 #include "filesystem/paths.hpp"
 
@@ -66,13 +68,7 @@ std::vector<std::string> upload_cleanup_argv(const std::string& temp) {
 }
 
 std::string upload_temp_name(std::string_view dir, std::string_view random_bytes) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string name = ".portico-upload.";
-  for (unsigned char c : random_bytes) {
-    name.push_back(hex[c >> 4]);
-    name.push_back(hex[c & 15]);
-  }
-  return child_path(dir, name);
+  return child_path(dir, ".portico-upload." + core::hex(random_bytes));
 }
 
 }  // namespace portico::filesystem

@@ -1,5 +1,7 @@
 #include "s3/sigv4.hpp"
 
+#include "core/bytes.hpp"
+
 #include "core/error.hpp"
 
 #include <openssl/evp.h>
@@ -152,7 +154,7 @@ std::string signing_key(std::string_view secret, std::string_view date, std::str
 }
 
 std::string signature(std::string_view signing_key, std::string_view string_to_sign) {
-  return hex(hmac(signing_key, string_to_sign));
+  return core::hex(hmac(signing_key, string_to_sign));
 }
 
 std::string sha256_hex(std::string_view data) {
@@ -160,19 +162,9 @@ std::string sha256_hex(std::string_view data) {
   unsigned int len = 0;
   if (!EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr))
     throw Failure(ErrorKind::internal, "SHA-256 failed");
-  return hex(std::string_view(reinterpret_cast<const char*>(out.data()), len));
+  return core::hex(std::string_view(reinterpret_cast<const char*>(out.data()), len));
 }
 
-std::string hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 0x0F];
-  }
-  return out;
-}
 
 HeaderSignature sign_headers(const Credentials& credentials, std::string_view service, std::string_view method,
                              std::string_view path, const QueryParams& query,

@@ -95,7 +95,6 @@ std::string signing_key(std::string_view secret, std::string_view date, std::str
 std::string signature(std::string_view signing_key, std::string_view string_to_sign);
 
 std::string sha256_hex(std::string_view data);
-std::string hex(std::string_view bytes);
 
 // Header-based signing (an Authorization header), only to check the pieces above against AWS's
 // test suite, whose vectors sign headers rather than URLs. path: unencoded, encoded once here

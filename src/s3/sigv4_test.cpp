@@ -1,4 +1,5 @@
 #include "s3/sigv4.hpp"
+#include "core/bytes.hpp"
 
 #include "core/error.hpp"
 
@@ -150,7 +151,7 @@ TEST(SigV4Suite, EveryVectorGivesAwsCanonicalRequestStringToSignAndAuthorization
 // docs.aws.amazon.com/general/latest/gr/sigv4-calculate-signature.html: the derived key of the
 // IAM example.
 TEST(SigV4, SigningKeyOfTheAwsExample) {
-  EXPECT_EQ(sigv4::hex(sigv4::signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam")),
+  EXPECT_EQ(portico::core::hex(sigv4::signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam")),
             "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
 }
 

@@ -4,12 +4,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <regex>
 
+#include "core/bytes.hpp"
 #include "core/error.hpp"
 #include "filesystem/errors.hpp"
 #include "scheduler/slurm_job_parse.hpp"
@@ -23,17 +23,7 @@ using core::Failure;
 
 namespace {
 
-std::string random_id() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw Failure(ErrorKind::internal, "no random bytes for a transfer id");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
-}
+std::string random_id() { return core::hex(core::random_bytes(16)); }
 
 std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -1,4 +1,5 @@
 #include "api/firecrest/errors.hpp"
+#include "http/failure_headers.hpp"
 
 #include <boost/json.hpp>
 
@@ -45,10 +46,7 @@ http::Response error_response(const core::Failure& failure, const std::string& u
 
   http::Response res{status_for(failure.kind()), http_version};
   res.set(http::bhttp::field::content_type, "application/json");
-  if (failure.kind() == ErrorKind::unauthorized)
-    res.set(http::bhttp::field::www_authenticate, "Bearer realm=\"portico\", error=\"invalid_token\"");
-  if (failure.kind() == ErrorKind::rate_limited || failure.kind() == ErrorKind::unavailable)
-    res.set(http::bhttp::field::retry_after, "5");
+  http::set_failure_headers(res, failure.kind());
   res.body() = json::serialize(body);
   return res;
 }

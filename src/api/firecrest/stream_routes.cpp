@@ -10,7 +10,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <memory>
@@ -20,6 +19,7 @@
 #include "api/firecrest/api.hpp"
 #include "api/firecrest/errors.hpp"
 #include "api/firecrest/handler_util.hpp"
+#include "core/bytes.hpp"
 #include "core/error.hpp"
 #include "filesystem/errors.hpp"
 #include "filesystem/paths.hpp"
@@ -314,9 +314,7 @@ asio::awaitable<Response> upload(Call& c) {
   auto boundary = http::multipart_boundary(c.request[http::bhttp::field::content_type]);
   if (!boundary) throw core::validation_error("body", "file", "the body must be multipart/form-data with a boundary");
 
-  unsigned char random[16];
-  RAND_bytes(random, sizeof random);
-  auto temp = filesystem::upload_temp_name(dir, std::string_view(reinterpret_cast<char*>(random), sizeof random));
+  auto temp = filesystem::upload_temp_name(dir, core::random_bytes(16));
   require_up(*c.cluster, status::ServiceType::ssh);
   const auto& ssh = c.cluster->config().ssh;
   auto runner = c.cluster->runner(c.identity->username, &c.ctx.backend_calls);

@@ -1,4 +1,5 @@
 #include "api/iri/errors.hpp"
+#include "http/failure_headers.hpp"
 
 #include <boost/json.hpp>
 
@@ -63,10 +64,7 @@ http::Response problem_response(const core::Failure& failure, const std::string&
   }
   http::Response res{status, http_version};
   res.set(http::bhttp::field::content_type, "application/problem+json");
-  if (failure.kind() == ErrorKind::unauthorized)
-    res.set(http::bhttp::field::www_authenticate, "Bearer realm=\"portico\", error=\"invalid_token\"");
-  if (failure.kind() == ErrorKind::rate_limited || failure.kind() == ErrorKind::unavailable)
-    res.set(http::bhttp::field::retry_after, "5");
+  http::set_failure_headers(res, failure.kind());
   res.body() = json::serialize(body);
   return res;
 }
