@@ -32,6 +32,7 @@
 #include "s3/client.hpp"
 #include "ssh/credentials.hpp"
 #include "store/store.hpp"
+#include "tasks/manager.hpp"
 #include "transfer/transfers.hpp"
 
 namespace portico::app {
@@ -153,7 +154,10 @@ int run_gateway(const config::Config& config) {
   observe::Metrics metrics;
   add_collectors(metrics, clusters);
   api::firecrest::Api firecrest(config, authenticator, clusters, metrics, transfers);
-  api::iri::Api iri(config, authenticator, model, book);
+  tasks::Manager task_manager(ioc.get_executor(), *store, config.tasks);
+  task_manager.start();
+  api::iri::Api iri(config, authenticator, model, book, &clusters, store.get());
+  iri.set_tasks(&task_manager);
   const std::string openapi_json = boost::json::serialize(openapi_document(iri, firecrest, config.server.api_root, ""));
 
   http::ServerHooks hooks;
@@ -184,7 +188,8 @@ int run_gateway(const config::Config& config) {
   };
   hooks.streams_body = [&](const http::Request& req) {
     std::string_view path, query;
-    return split_target(req.target(), root, path, query) && firecrest.streams_body(req.method(), path);
+    if (!split_target(req.target(), root, path, query)) return false;
+    return api::iri::Api::serves(path) ? iri.streams_body(req.method(), path) : firecrest.streams_body(req.method(), path);
   };
   hooks.reject = [&](http::Status status, std::string message, http::RequestContext& ctx) {
     std::string_view path, query;
@@ -217,6 +222,7 @@ int run_gateway(const config::Config& config) {
       extra_probes.stop();
       book_timer->cancel();
       transfers.stop();
+      task_manager.stop();
       keys->stop();
       ioc.stop();
     });

@@ -117,7 +117,7 @@ int print_openapi(const config::Config& config, std::ostream& out) {
   observe::Metrics metrics;
   transfer::Transfers transfers(ioc.get_executor(), clusters, nullptr, config.s3, *store);
   api::firecrest::Api firecrest(config, authenticator, clusters, metrics, transfers);
-  api::iri::Api iri(config, authenticator, model, book);
+  api::iri::Api iri(config, authenticator, model, book, &clusters, store.get());
   out << json::serialize(openapi_document(iri, firecrest, config.server.api_root, "")) << "\n";
   return 0;
 }

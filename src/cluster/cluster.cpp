@@ -88,7 +88,7 @@ std::unique_ptr<scheduler::Scheduler> make_scheduler(const config::Cluster& conf
                                                     scheduler::SlurmTokenMinter::from_file(config.scheduler.jwt_key_file));
     }
     case config::SchedulerType::pbs:
-      return std::make_unique<scheduler::PbsCli>();
+      return std::make_unique<scheduler::PbsCli>(config.scheduler.projects);
   }
   throw Failure(ErrorKind::internal, "unknown scheduler type");
 }

@@ -253,6 +253,33 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
     s.string("api_url", cluster.scheduler.api_url);
     s.string("api_version", cluster.scheduler.api_version);
     s.path("jwt_key_file", cluster.scheduler.jwt_key_file, base_dir);
+    if (s.has("projects")) {
+      auto list = s.get("projects");
+      if (cluster.scheduler.type != SchedulerType::pbs) {
+        s.error("projects", "only for pbs: Slurm lists its accounts and limits itself");
+      } else if (!list.IsSequence()) {
+        s.error("projects", "expected a list");
+      } else {
+        static const std::regex project_name("^[A-Za-z0-9_.-]{1,64}$");
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          Section p(list[i], s.key_path("projects") + "[" + std::to_string(i) + "]", errors);
+          SchedulerProject project;
+          p.require("name");
+          p.string("name", project.name);
+          if (!project.name.empty() && !std::regex_match(project.name, project_name))
+            p.error("name", "expected 1-64 letters, digits, '_', '-' or '.', got \"" + project.name + "\"");
+          for (std::size_t k = 0; k < i; ++k)
+            if (cluster.scheduler.projects[k].name == project.name) p.error("name", "\"" + project.name + "\" is given twice");
+          p.string("description", project.description);
+          p.strings("users", project.users);
+          for (const auto& u : project.users)
+            if (!std::regex_match(u, kNamePattern)) p.error("users", "\"" + u + "\" is not a valid user name");
+          p.real("node_hours", project.node_hours, 0, 1e15);
+          p.real("user_node_hours", project.user_node_hours, 0, 1e15);
+          cluster.scheduler.projects.push_back(std::move(project));
+        }
+      }
+    }
     if (cluster.scheduler.type == SchedulerType::slurm_rest) {
       s.require("api_url");
       s.require("jwt_key_file");
@@ -281,6 +308,19 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
         f.string("path", fs.path);
         f.string("data_type", fs.data_type);
         f.boolean("default_work_dir", fs.default_work_dir);
+        f.strings("quota_command", fs.quota_command);
+        if (!fs.quota_command.empty()) {
+          if (fs.quota_command.front().empty() || fs.quota_command.front().find('{') != std::string::npos)
+            f.error("quota_command", "the first word must be the command, not a placeholder");
+          for (const auto& w : fs.quota_command) {
+            auto rest = w;
+            for (auto at = rest.find("{user}"); at != std::string::npos; at = rest.find("{user}")) rest.erase(at, 6);
+            if (rest.find_first_of("{}") != std::string::npos || w.find('\0') != std::string::npos) {
+              f.error("quota_command", "\"" + w + "\": the only placeholder is {user}");
+              break;
+            }
+          }
+        }
         if (!fs.path.empty()) {
           auto normal = std::filesystem::path(fs.path).lexically_normal().string();
           if (fs.path.front() != '/' || fs.path.find('\0') != std::string::npos)
@@ -313,6 +353,25 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
     if (!tr.account.empty() && tr.account != "{account}" && !std::regex_match(tr.account, kNamePattern))
       t.error("account", "expected \"{account}\" or an account name, got \"" + tr.account + "\"");
     if (tr.partition.find_first_of(" ,\n") != std::string::npos) t.error("partition", "must be one partition name");
+  }
+
+  if (c.has("compute")) {
+    Section k(c.get("compute"), c.key_path("compute"), errors);
+    auto& co = cluster.compute;
+    k.strings("custom_attributes", co.custom_attributes);
+    static const std::regex attribute("^(slurm|pbs)\\.[A-Za-z][A-Za-z0-9_-]{0,63}$");
+    for (const auto& a : co.custom_attributes)
+      if (!std::regex_match(a, attribute))
+        k.error("custom_attributes", "\"" + a + "\" is not <slurm|pbs>.<option name>");
+    k.strings("container_command", co.container_command);
+    k.strings("mount_words", co.mount_words);
+    if (!co.container_command.empty()) {
+      bool image = false;
+      for (const auto& w : co.container_command) image = image || w.find("{image}") != std::string::npos;
+      if (!image) k.error("container_command", "must contain {image}");
+      if (co.container_command.front().find('{') != std::string::npos)
+        k.error("container_command", "the first word must be the runtime, not a placeholder");
+    }
   }
 
   if (c.has("access")) {
@@ -355,6 +414,8 @@ void read_facility(Section& f, Config& cfg, std::vector<ConfigError>& errors) {
     if (!std::regex_match(o, kNamePattern)) f.error("operators", "\"" + o + "\" is not a valid user name");
   f.duration("event_retention", fac.event_retention);
   if (fac.event_retention < std::chrono::seconds(3600)) f.error("event_retention", "must be at least 1h");
+  f.duration("idempotency_ttl", fac.idempotency_ttl);
+  if (fac.idempotency_ttl < std::chrono::seconds(60)) f.error("idempotency_ttl", "must be at least 1m");
 
   if (f.has("sites")) {
     auto list = f.get("sites");
@@ -638,6 +699,15 @@ LoadResult parse_config(const std::string& yaml_text, const std::string& base_di
     if (top.has("store")) {
       Section s(top.get("store"), "store", errors);
       s.path("path", cfg.store.path, base_dir);
+    }
+    if (top.has("tasks")) {
+      Section t(top.get("tasks"), "tasks", errors);
+      t.integer("per_user", cfg.tasks.per_user, 1, 1024);
+      t.duration("retention", cfg.tasks.retention);
+      if (cfg.tasks.retention < std::chrono::seconds(60)) t.error("retention", "must be at least 1m");
+      t.size("max_download_bytes", cfg.tasks.max_download_bytes);
+      if (cfg.tasks.max_download_bytes > 64 * 1024 * 1024)
+        t.error("max_download_bytes", "must be at most 64MiB (the result is kept in the store, base64)");
     }
     {
       // Read after the clusters and s3, whose resources it names; defaults without the section.

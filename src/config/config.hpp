@@ -78,17 +78,34 @@ struct Ssh {
 
 enum class SchedulerType { slurm, slurm_rest, pbs };
 
+// A project (scheduler account) as configuration declares it, for schedulers that cannot list
+// them (PBS).
+struct SchedulerProject {
+  std::string name;  // the Account_Name jobs charge
+  std::string description;
+  std::vector<std::string> users;
+  std::optional<double> node_hours;       // the project's allocation; none: no limit
+  std::optional<double> user_node_hours;  // each user's; none: the project's limit applies
+};
+
 struct Scheduler {
   SchedulerType type = SchedulerType::slurm;
   std::string api_url;      // slurmrestd base URL (slurm_rest)
   std::string api_version;  // e.g. "v0.0.38"
   std::string jwt_key_file; // Slurm's jwt_key, to mint per-user Slurm tokens (slurm_rest)
+  // PBS keeps no list of the accounts (projects) a user belongs to, nor limits a user can read:
+  // they come from here (pbs only).
+  std::vector<SchedulerProject> projects;
 };
 
 struct FileSystem {
   std::string path;
   std::string data_type = "users";  // users | store | archive | apps | scratch | project
   bool default_work_dir = false;
+  // The user's quota on this file system, as argv words run as the user ("{user}" is replaced
+  // by the user's name); it prints one line "<used bytes> <limit bytes> <used inodes> <limit
+  // inodes>" (decimal, a limit of 0 meaning none). Empty: no storage allocations here.
+  std::vector<std::string> quota_command;
 };
 
 struct Access {
@@ -109,6 +126,19 @@ struct Transfer {
   unsigned parallel_parts = 4;             // parts a download job sends to S3 at once
 };
 
+// How PSI/J jobs (the IRI compute API) are submitted on one cluster.
+struct Compute {
+  // The custom_attributes a job spec may carry, each "<scheduler>.<option>" (e.g.
+  // "slurm.constraint", "pbs.place"): the value becomes that scheduler option of the job
+  // (`--constraint=<value>`, `-l place=<value>`). Any other key is refused.
+  std::vector<std::string> custom_attributes;
+  // The container runtime, as argv words: "{image}" is replaced by the image, "{mounts}" by
+  // mount_words once per volume mount (none configured: jobs with a container get 501).
+  std::vector<std::string> container_command;
+  // The words of one volume mount: "{source}", "{target}" and "{mode}" (ro|rw) are replaced.
+  std::vector<std::string> mount_words = {"--bind", "{source}:{target}:{mode}"};
+};
+
 struct Cluster {
   std::string name;
   Ssh ssh;
@@ -118,6 +148,7 @@ struct Cluster {
   std::size_t max_upload_bytes = 1024ull * 1024 * 1024;
   std::size_t max_script_bytes = 1024 * 1024;  // an inline batch script
   Transfer transfer;
+  Compute compute;
   // Health probes log in as this (service) user; without one, only unauthenticated checks run.
   std::string probe_user;
   std::chrono::milliseconds health_interval{30'000};
@@ -145,6 +176,13 @@ struct S3 {
 // Where Portico keeps what must survive a restart (pending transfers).
 struct Store {
   std::string path = "portico.db";  // SQLite database file
+};
+
+// The IRI API's filesystem tasks (tasks/manager.hpp).
+struct Tasks {
+  std::size_t per_user = 8;                                   // a user's tasks running at once; more wait
+  std::chrono::seconds retention{24 * 3600};                  // kept this long after they end
+  std::size_t max_download_bytes = 5 * 1024 * 1024;           // a download's bytes in the result, beyond: a URI
 };
 
 // The facility the IRI API describes: who runs it, its sites, the resources beyond the clusters,
@@ -200,6 +238,8 @@ struct Facility {
   std::string public_base_url;         // e.g. "https://api.example.org"; "" = from the request's Host
   std::vector<std::string> trusted_proxies;  // addresses whose X-Forwarded-* headers are believed
   std::chrono::seconds event_retention{90 * 24 * 3600};
+  // How long an Idempotency-Key of launchJob/updateJob is remembered.
+  std::chrono::seconds idempotency_ttl{24 * 3600};
 };
 
 struct Logging {
@@ -215,6 +255,7 @@ struct Config {
   std::vector<Cluster> clusters;
   std::optional<S3> s3;
   Store store;
+  Tasks tasks;
   Facility facility;
   Logging logging;
 };

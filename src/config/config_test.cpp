@@ -241,3 +241,95 @@ facility:
   EXPECT_TRUE(has_error(r, "facility.capabilities[0].resource", "Daint:/project")) << dump(r);
   EXPECT_TRUE(has_error(r, "facility.capabilities[0].units", "furlongs")) << dump(r);
 }
+
+TEST(Config, ComputeAllowListContainerRuntimeAndIdempotencyTtl) {
+  auto r = parse_config(std::string(kMinimal) + R"(
+    compute:
+      custom_attributes: [slurm.constraint, slurm.begin, pbs.place]
+      container_command: [apptainer, exec, "{mounts}", "{image}"]
+facility:
+  idempotency_ttl: 2h
+)");
+  ASSERT_TRUE(r.errors.empty()) << dump(r);
+  const auto& co = r.config->clusters[0].compute;
+  EXPECT_EQ(co.custom_attributes, (std::vector<std::string>{"slurm.constraint", "slurm.begin", "pbs.place"}));
+  EXPECT_EQ(co.container_command.size(), 4u);
+  EXPECT_EQ(co.mount_words, (std::vector<std::string>{"--bind", "{source}:{target}:{mode}"}));
+  EXPECT_EQ(r.config->facility.idempotency_ttl, std::chrono::hours(2));
+
+  auto defaults = parse_config(kMinimal);
+  ASSERT_TRUE(defaults.errors.empty()) << dump(defaults);
+  EXPECT_TRUE(defaults.config->clusters[0].compute.custom_attributes.empty());
+  EXPECT_TRUE(defaults.config->clusters[0].compute.container_command.empty());
+  EXPECT_EQ(defaults.config->facility.idempotency_ttl, std::chrono::hours(24));
+
+  auto bad = parse_config(std::string(kMinimal) + R"(
+    compute:
+      custom_attributes: ["constraint", "slurm.--x", "slurm.a b"]
+      container_command: ["{image}"]
+facility:
+  idempotency_ttl: 10s
+)");
+  EXPECT_TRUE(has_error(bad, "clusters[0].compute.custom_attributes", "\"constraint\"")) << dump(bad);
+  EXPECT_TRUE(has_error(bad, "clusters[0].compute.custom_attributes", "\"slurm.--x\"")) << dump(bad);
+  EXPECT_TRUE(has_error(bad, "clusters[0].compute.custom_attributes", "\"slurm.a b\"")) << dump(bad);
+  EXPECT_TRUE(has_error(bad, "clusters[0].compute.container_command", "first word")) << dump(bad);
+  EXPECT_TRUE(has_error(bad, "facility.idempotency_ttl", "at least 1m")) << dump(bad);
+}
+
+TEST(Config, QuotaCommandAndPbsProjects) {
+  auto r = parse_config(R"(
+auth: {issuer: http://127.0.0.1:9400, audience: a}
+ssh_ca: {private_key_file: /etc/portico/ca}
+clusters:
+  - name: Daint
+    ssh: {host: 127.0.0.1, port: 2222, host_public_key: "ssh-ed25519 AAAAC3Nza"}
+    scheduler:
+      type: pbs
+      projects:
+        - {name: climate, description: Climate, users: [alice, bob], node_hours: 1000, user_node_hours: 200}
+        - {name: genomics, users: [alice]}
+    file_systems:
+      - {path: /home, data_type: users, quota_command: [site-quota, --user, "u={user}", /home]}
+)");
+  ASSERT_TRUE(r.errors.empty()) << dump(r);
+  const auto& c = r.config->clusters[0];
+  EXPECT_EQ(c.file_systems[0].quota_command,
+            (std::vector<std::string>{"site-quota", "--user", "u={user}", "/home"}));
+  ASSERT_EQ(c.scheduler.projects.size(), 2u);
+  EXPECT_EQ(c.scheduler.projects[0].name, "climate");
+  EXPECT_EQ(c.scheduler.projects[0].users, (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(c.scheduler.projects[0].node_hours, 1000.0);
+  EXPECT_EQ(c.scheduler.projects[0].user_node_hours, 200.0);
+  EXPECT_FALSE(c.scheduler.projects[1].node_hours);
+  EXPECT_TRUE(parse_config(kMinimal).config->clusters[0].file_systems[0].quota_command.empty());
+
+  auto bad = parse_config(R"(
+auth: {issuer: http://127.0.0.1:9400, audience: a}
+ssh_ca: {private_key_file: /etc/portico/ca}
+clusters:
+  - name: Daint
+    ssh: {host: 127.0.0.1, port: 2222, host_public_key: "ssh-ed25519 AAAAC3Nza"}
+    scheduler:
+      type: pbs
+      projects:
+        - {name: "a,b", users: [Alice], node_hours: -1}
+        - {description: no name}
+        - {name: x, colour: red}
+    file_systems:
+      - {path: /home, quota_command: ["{user}", x]}
+      - {path: /scratch, quota_command: [quota, "{group}"]}
+  - name: Eiger
+    ssh: {host: 127.0.0.1, port: 2222, host_public_key: "ssh-ed25519 AAAAC3Nza"}
+    scheduler: {type: slurm, projects: [{name: climate}]}
+    file_systems: [{path: /home}]
+)");
+  EXPECT_TRUE(has_error(bad, "clusters[0].scheduler.projects[0].name", "\"a,b\"")) << dump(bad);
+  EXPECT_TRUE(has_error(bad, "clusters[0].scheduler.projects[0].users", "\"Alice\"")) << dump(bad);
+  EXPECT_TRUE(has_error(bad, "clusters[0].scheduler.projects[0].node_hours", "")) << dump(bad);
+  EXPECT_TRUE(has_error(bad, "clusters[0].scheduler.projects[1].name", "required")) << dump(bad);
+  EXPECT_TRUE(has_error(bad, "clusters[0].scheduler.projects[2].colour", "unknown key")) << dump(bad);
+  EXPECT_TRUE(has_error(bad, "clusters[0].file_systems[0].quota_command", "first word")) << dump(bad);
+  EXPECT_TRUE(has_error(bad, "clusters[0].file_systems[1].quota_command", "{group}")) << dump(bad);
+  EXPECT_TRUE(has_error(bad, "clusters[1].scheduler.projects", "only for pbs")) << dump(bad);
+}

@@ -1,5 +1,5 @@
 #pragma once
-// Bytes as text: lower-case hex, and random bytes from OpenSSL's generator.
+// Bytes as text: lower-case hex, standard base64, and random bytes from OpenSSL's generator.
 
 #include <cstddef>
 #include <string>
@@ -9,6 +9,9 @@ namespace portico::core {
 
 // Two lower-case hex digits per byte.
 std::string hex(std::string_view bytes);
+
+// Standard base64 with padding (RFC 4648 §4), by OpenSSL.
+std::string base64(std::string_view bytes);
 
 // n bytes from OpenSSL's CSPRNG; throws core::Failure(internal) when it has none to give.
 std::string random_bytes(std::size_t n);

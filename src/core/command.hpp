@@ -5,9 +5,12 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "core/stop.hpp"
 
 namespace portico::core {
 
@@ -16,6 +19,7 @@ struct Command {
   std::string stdin_data;                 // written to the command's stdin, then EOF
   std::chrono::milliseconds timeout{0};   // 0: the cluster's configured command timeout
   std::size_t max_output = 0;             // per stream; 0: the cluster's configured cap
+  std::shared_ptr<Stop> stop;             // when set, stop() kills the command (a cancelled task)
 };
 
 struct CommandResult {

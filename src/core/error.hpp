@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace portico::core {
@@ -51,6 +52,28 @@ inline Failure validation_error(std::string location, std::string name, std::str
   std::string text = name + ": " + message;
   return Failure(ErrorKind::validation, text, {}, {{std::move(location), std::move(name), std::move(message)}});
 }
+
+// Gathers the problems of a request's fields, to refuse them all at once (each one named in the
+// reply) rather than the first only.
+class FieldErrors {
+ public:
+  explicit FieldErrors(std::string location) : location_(std::move(location)) {}
+  void add(std::string_view name, std::string message) {
+    fields_.push_back({location_, std::string(name), std::move(message)});
+  }
+  bool empty() const { return fields_.empty(); }
+  // Throws Failure(validation) naming every field gathered; nothing when there is none.
+  void raise() {
+    if (fields_.empty()) return;
+    std::string text;
+    for (const auto& f : fields_) text += (text.empty() ? "" : "; ") + f.name + ": " + f.message;
+    throw Failure(ErrorKind::validation, text, {}, std::move(fields_));
+  }
+
+ private:
+  std::string location_;
+  std::vector<FieldError> fields_;
+};
 
 const char* to_string(ErrorKind kind) noexcept;
 

@@ -108,7 +108,7 @@ core::Command pbs_submit_command(const JobSubmission& job, const std::string& qs
     }
   }
   argv.push_back(qsub_path);
-  argv.push_back("-V");
+  if (job.inherit_environment) argv.push_back("-V");
   auto option = [&argv](const char* flag, const std::optional<std::string>& value) {
     if (value && !value->empty()) {
       argv.push_back(flag);
@@ -145,6 +145,29 @@ core::Command pbs_submit_command(const JobSubmission& job, const std::string& qs
     argv.push_back("walltime=" + pbs_walltime(*job.time_limit));
   }
   if (job.hold) argv.push_back("-h");
+  // PSI/J resources as one select chunk per node: select=N:ncpus=..:mpiprocs=..:ngpus=..:mem=..
+  if (job.nodes || job.tasks_per_node || job.cpus_per_task || job.gpus_per_task || job.memory_bytes || job.tasks) {
+    std::int64_t nodes = job.nodes.value_or(1);
+    std::int64_t per_node = job.tasks_per_node.value_or(job.tasks ? (*job.tasks + nodes - 1) / nodes : 1);
+    std::string select = "select=" + std::to_string(nodes) + ":ncpus=" + std::to_string(per_node * job.cpus_per_task.value_or(1)) +
+                         ":mpiprocs=" + std::to_string(per_node);
+    if (job.gpus_per_task) select += ":ngpus=" + std::to_string(per_node * *job.gpus_per_task);
+    if (job.memory_bytes) select += ":mem=" + std::to_string((*job.memory_bytes + 1048575) / 1048576) + "mb";
+    argv.push_back("-l");
+    argv.push_back(select);
+  }
+  if (job.exclusive) {
+    argv.push_back("-l");
+    argv.push_back("place=excl");
+  }
+  for (const auto& [name, value] : job.options) {
+    std::string item = name + "=" + value;
+    if (!valid_resource(item))
+      throw core::validation_error("body", "attributes.custom_attributes.pbs." + name,
+                                   "on a PBS cluster: a resource value without spaces, commas or quotes");
+    argv.push_back("-l");
+    argv.push_back(item);
+  }
   if (job.script_path) argv.push_back(*job.script_path);  // absolute (confined): never read as an option
   else c.stdin_data = job.script.value_or("");
   return c;
@@ -184,7 +207,46 @@ boost::asio::awaitable<std::vector<Reservation>> PbsCli::reservations(core::Comm
 boost::asio::awaitable<std::vector<Account>> PbsCli::accounts(core::CommandRunner&, std::string user) {
   if (!core::valid_unix_name(user))
     throw Failure(ErrorKind::bad_request, "invalid user name", "accounts() for " + excerpt(user));
-  co_return std::vector<Account>{};
+  std::vector<Account> out;
+  for (const auto& p : projects_)
+    if (std::find(p.users.begin(), p.users.end(), user) != p.users.end()) out.push_back({p.name, out.empty()});
+  co_return out;
+}
+
+boost::asio::awaitable<std::vector<AccountAllocation>> PbsCli::allocations(core::CommandRunner& runner,
+                                                                            const std::vector<std::string>& accounts) {
+  auto minutes = [](const std::optional<double>& hours) -> std::optional<std::int64_t> {
+    if (!hours) return std::nullopt;
+    return static_cast<std::int64_t>(*hours * 60 + 0.5);
+  };
+  std::vector<AccountAllocation> out;
+  for (const auto& name : accounts)
+    for (const auto& p : projects_) {
+      if (p.name != name) continue;
+      AccountAllocation a;
+      a.account = p.name;
+      a.description = p.description;
+      a.node_time.limit_minutes = minutes(p.node_hours);
+      for (const auto& u : p.users) a.users.push_back({u, NodeTime{minutes(p.user_node_hours), 0}});
+      std::sort(a.users.begin(), a.users.end(), [](const auto& x, const auto& y) { return x.user < y.user; });
+      out.push_back(std::move(a));
+    }
+  if (out.empty()) co_return out;
+  JobFilter filter;
+  filter.all_users = true;
+  filter.time_window = std::chrono::hours(24 * 365 * 50);
+  auto jobs = co_await this->jobs(runner, runner.user(), filter);
+  for (const auto& job : jobs) {
+    if (!job.account || !job.time.elapsed) continue;
+    for (auto& a : out) {
+      if (a.account != *job.account) continue;
+      const auto used = std::max<std::int64_t>(job.allocation_nodes, 1) * *job.time.elapsed;
+      a.node_time.used_seconds += used;
+      for (auto& u : a.users)
+        if (job.user && u.user == *job.user) u.node_time.used_seconds += used;
+    }
+  }
+  co_return out;
 }
 
 boost::asio::awaitable<Health> PbsCli::ping(core::CommandRunner& runner) {
@@ -299,6 +361,23 @@ boost::asio::awaitable<void> PbsCli::release(core::CommandRunner& runner, std::s
   core::Command cmd = command({"qrls", job_id});
   auto result = co_await runner.run(std::move(cmd));
   pbs_output(result, "qrls");
+}
+
+core::Command qalter_command(const std::string& job_id, const JobUpdate& update) {
+  if (update.partition)
+    throw Failure(ErrorKind::not_implemented, "attributes.queue_name: a PBS job's queue cannot be changed here");
+  core::Command c = command({"qalter"});
+  if (update.name) c.argv.insert(c.argv.end(), {"-N", *update.name});
+  if (update.account) c.argv.insert(c.argv.end(), {"-A", *update.account});
+  if (update.time_limit) c.argv.insert(c.argv.end(), {"-l", "walltime=" + pbs_walltime(*update.time_limit)});
+  c.argv.push_back(job_id);
+  return c;
+}
+
+boost::asio::awaitable<void> PbsCli::update(core::CommandRunner& runner, std::string job_id, const JobUpdate& update) {
+  core::Command cmd = qalter_command(job_id, update);
+  auto result = co_await runner.run(std::move(cmd));
+  pbs_output(result, "qalter");
 }
 
 boost::asio::awaitable<void> PbsCli::attach(core::CommandRunner& runner, std::string job_id, std::string shell_command) {

@@ -9,8 +9,12 @@
 //
 // Choices where PBS has no FirecREST equivalent:
 // - accounts: PBS keeps no list of the accounts a user may charge (Account_Name is free text a
-//   site may check in a queuejob hook, which no user command lists), so the list is empty and
-//   no command is run.
+//   site may check in a queuejob hook, which no user command lists), so they are the configured
+//   projects (clusters[].scheduler.projects) that list the user, and no command is run.
+// - allocations: the configured limits; the use is what PBS still remembers, summed from
+//   `qstat -f -F json -x` (every user's jobs of the account: exec nodes x elapsed time), since
+//   the server's accounting logs are not for users to read. Jobs older than the server's
+//   job_history_duration are not counted.
 // - ping: `qstat -B -f -F json`; healthy when a server's server_state is Active, Idle or
 //   Scheduling.
 // - jobs: `qstat -f -F json -x` lists every job the server still knows, finished ones for its
@@ -25,6 +29,7 @@
 //
 // Thread-safe: the only state is the remembered version and qsub path, behind a mutex.
 
+#include "config/config.hpp"
 #include "core/error.hpp"
 #include "scheduler/scheduler.hpp"
 
@@ -35,6 +40,8 @@ namespace portico::scheduler {
 
 class PbsCli final : public Scheduler {
  public:
+  explicit PbsCli(std::vector<config::SchedulerProject> projects = {}) : projects_(std::move(projects)) {}
+
   std::string_view type() const noexcept override { return "pbs"; }
 
   // `qstat --version`, run once; a failed attempt is not remembered.
@@ -47,6 +54,9 @@ class PbsCli final : public Scheduler {
   boost::asio::awaitable<std::vector<Reservation>> reservations(core::CommandRunner& runner) override;
   // Empty (see above); throws Failure(bad_request) for an invalid user name.
   boost::asio::awaitable<std::vector<Account>> accounts(core::CommandRunner& runner, std::string user) override;
+  // The configured projects among accounts, with the use of their jobs (above).
+  boost::asio::awaitable<std::vector<AccountAllocation>> allocations(core::CommandRunner& runner,
+                                                                     const std::vector<std::string>& accounts) override;
   // `qstat -B -f -F json`
   boost::asio::awaitable<Health> ping(core::CommandRunner& runner) override;
 
@@ -63,12 +73,16 @@ class PbsCli final : public Scheduler {
   boost::asio::awaitable<void> attach(core::CommandRunner& runner, std::string job_id, std::string command) override;
   // `qrls <id>`
   boost::asio::awaitable<void> release(core::CommandRunner& runner, std::string job_id) override;
+  // `qalter -N <name> -A <account> -l walltime=<limit> <id>`; the queue is not qalter's to
+  // change (qmove moves jobs between queues): not_implemented.
+  boost::asio::awaitable<void> update(core::CommandRunner& runner, std::string job_id, const JobUpdate& update) override;
 
  private:
   boost::asio::awaitable<std::string> qsub_path(core::CommandRunner& runner);
   // `qstat -f -F json -x <id>` (then `<id>[]`): its output, or nullopt when PBS knows neither.
   boost::asio::awaitable<std::optional<std::string>> qstat_job(core::CommandRunner& runner, const std::string& job_id);
 
+  std::vector<config::SchedulerProject> projects_;
   std::mutex mutex_;
   std::optional<std::string> version_;
   std::optional<std::string> qsub_path_;
@@ -98,6 +112,8 @@ class PbsCli final : public Scheduler {
 // Throws core::Failure(bad_request) for what PBS cannot do. REQUIRES: exactly one of
 // script/script_path; env names valid.
 core::Command pbs_submit_command(const JobSubmission& job, const std::string& qsub_path);
+// `qalter` of updateJob; throws core::Failure(not_implemented) for a queue change.
+core::Command qalter_command(const std::string& job_id, const JobUpdate& update);
 
 // The Failure for a refused PBS command (qsub, qdel, qstat), or nullopt when the stderr is not a
 // refusal this function knows: "Unknown Job Id" 404 (message starting "Job not found"),

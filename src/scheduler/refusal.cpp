@@ -32,8 +32,9 @@ std::string message_of(std::string_view stderr_text) {
 std::optional<core::Failure> slurm_refusal(std::string_view err) {
   using core::ErrorKind;
   // Order matters: the more specific phrases first.
-  static constexpr std::array<std::pair<std::string_view, ErrorKind>, 12> phrases{{
+  static constexpr std::array<std::pair<std::string_view, ErrorKind>, 13> phrases{{
       {"Invalid job id specified", ErrorKind::not_found},
+      {"Job is no longer pending execution", ErrorKind::conflict},  // scontrol update of a running job
       {"Access/permission denied", ErrorKind::forbidden},
       {"Invalid account", ErrorKind::forbidden},
       {"not permitted", ErrorKind::forbidden},

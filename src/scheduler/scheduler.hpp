@@ -15,6 +15,7 @@
 //   std::vector<scheduler::Node> nodes = co_await slurm.nodes(runner_for_alice);
 
 #include "core/command.hpp"
+#include "scheduler/accounting.hpp"
 #include "scheduler/job_model.hpp"
 #include "scheduler/model.hpp"
 #include "scheduler/submission.hpp"
@@ -47,6 +48,12 @@ class Scheduler {
   // otherwise throws core::Failure(bad_request).
   virtual boost::asio::awaitable<std::vector<Account>> accounts(core::CommandRunner& runner, std::string user) = 0;
 
+  // Each of `accounts` (as accounts() named them) with its allocation, its use and those of
+  // its users (accounting.hpp); an account the scheduler does not know is left out.
+  // REQUIRES: accounts outlives the awaitable (callers co_await at once).
+  virtual boost::asio::awaitable<std::vector<AccountAllocation>> allocations(core::CommandRunner& runner,
+                                                                             const std::vector<std::string>& accounts) = 0;
+
   // Whether the scheduler answers, how fast, and what it said. A scheduler that is down or
   // answers strangely is an unhealthy Health, not an exception; only the runner's own
   // failures (the cluster cannot be reached at all) propagate.
@@ -76,6 +83,10 @@ class Scheduler {
   virtual boost::asio::awaitable<void> cancel(core::CommandRunner& runner, std::string job_id) = 0;
   // Lets a job submitted with JobSubmission::hold start.
   virtual boost::asio::awaitable<void> release(core::CommandRunner& runner, std::string job_id) = 0;
+  // Changes a pending job (name, account, partition, time limit). A running job is
+  // core::Failure(conflict) when the scheduler says so (callers check the state first); a field
+  // the backend cannot change is core::Failure(not_implemented) naming it, and nothing changes.
+  virtual boost::asio::awaitable<void> update(core::CommandRunner& runner, std::string job_id, const JobUpdate& update) = 0;
   // Runs a shell command inside the job's allocation, alongside it.
   virtual boost::asio::awaitable<void> attach(core::CommandRunner& runner, std::string job_id, std::string command) = 0;
 };

@@ -92,6 +92,13 @@ boost::asio::awaitable<std::vector<Account>> SlurmCli::accounts(core::CommandRun
   co_return parse_sacctmgr_user_accounts(successful_output(result, "sacctmgr show user"));
 }
 
+boost::asio::awaitable<std::vector<AccountAllocation>> SlurmCli::allocations(core::CommandRunner& runner,
+                                                                              const std::vector<std::string>& accounts) {
+  if (accounts.empty()) co_return std::vector<AccountAllocation>{};
+  auto cluster = co_await cluster_name(runner);
+  co_return co_await slurm_allocations(runner, accounts, cluster);
+}
+
 boost::asio::awaitable<Health> SlurmCli::ping(core::CommandRunner& runner) {
   auto start = std::chrono::steady_clock::now();
   core::Command cmd = command({"scontrol", "ping"});
@@ -320,6 +327,12 @@ boost::asio::awaitable<void> SlurmCli::release(core::CommandRunner& runner, std:
   core::Command cmd = command({"scontrol", "release", job_id});
   auto result = co_await runner.run(std::move(cmd));
   accepted_output(result, "scontrol release");
+}
+
+boost::asio::awaitable<void> SlurmCli::update(core::CommandRunner& runner, std::string job_id, const JobUpdate& update) {
+  core::Command cmd = scontrol_update_command(job_id, update);
+  auto result = co_await runner.run(std::move(cmd));
+  accepted_output(result, "scontrol update");
 }
 
 boost::asio::awaitable<void> SlurmCli::attach(core::CommandRunner& runner, std::string job_id, std::string shell_command) {

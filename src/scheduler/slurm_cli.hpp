@@ -26,6 +26,11 @@ class SlurmCli final : public Scheduler {
   boost::asio::awaitable<std::vector<Reservation>> reservations(core::CommandRunner& runner) override;
   // `sacctmgr --noheader --parsable2 show user name=<user> withassoc format=DefaultAccount,Account`
   boost::asio::awaitable<std::vector<Account>> accounts(core::CommandRunner& runner, std::string user) override;
+  // sacctmgr's limits and sacct's node time (accounting.hpp), of this cluster (ClusterName).
+  boost::asio::awaitable<std::vector<AccountAllocation>> allocations(core::CommandRunner& runner,
+                                                                     const std::vector<std::string>& accounts) override;
+  // Slurm's ClusterName (`scontrol show config`), asked once.
+  boost::asio::awaitable<std::string> local_cluster_name(core::CommandRunner& runner) { return cluster_name(runner); }
   // `scontrol ping`: healthy when any controller is UP (the tool's own exit status rule);
   // the message is its controller lines, or why there are none.
   boost::asio::awaitable<Health> ping(core::CommandRunner& runner) override;
@@ -46,6 +51,8 @@ class SlurmCli final : public Scheduler {
   boost::asio::awaitable<void> cancel(core::CommandRunner& runner, std::string job_id) override;
   // `scontrol release <id>`
   boost::asio::awaitable<void> release(core::CommandRunner& runner, std::string job_id) override;
+  // `scontrol update JobId=<id> JobName=... Account=... Partition=... TimeLimit=...`
+  boost::asio::awaitable<void> update(core::CommandRunner& runner, std::string job_id, const JobUpdate& update) override;
   // `srun --jobid=<id> --overlap -- /bin/sh -c <command>`
   boost::asio::awaitable<void> attach(core::CommandRunner& runner, std::string job_id, std::string command) override;
 

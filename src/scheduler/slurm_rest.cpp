@@ -153,6 +153,17 @@ boost::asio::awaitable<std::vector<Reservation>> SlurmRest::reservations(core::C
   co_return parse_rest_reservations(reply.body, now_seconds());
 }
 
+boost::asio::awaitable<std::vector<AccountAllocation>> SlurmRest::allocations(core::CommandRunner& runner,
+                                                                               const std::vector<std::string>& accounts) {
+  if (accounts.empty()) co_return std::vector<AccountAllocation>{};
+  auto associations = co_await call(runner, "GET", "/slurmdb/" + options_.api_version + "/associations");
+  auto descriptions = co_await call(runner, "GET", "/slurmdb/" + options_.api_version + "/accounts");
+  auto limits = parse_rest_allocation_limits(associations.body, descriptions.body);
+  auto jobs = co_await slurm_node_time(runner, accounts);
+  auto cluster = co_await cli_.local_cluster_name(runner);
+  co_return merge_allocations(accounts, cluster, limits, jobs);
+}
+
 boost::asio::awaitable<std::vector<Account>> SlurmRest::accounts(core::CommandRunner& runner, std::string user) {
   if (!core::valid_unix_name(user))
     throw Failure(ErrorKind::bad_request, "invalid user name", "accounts() for " + excerpt(user));
@@ -200,6 +211,10 @@ boost::asio::awaitable<std::string> SlurmRest::submit(core::CommandRunner& runne
   auto body = rest_submission_body(job, options_.api_version);
   auto reply = co_await call(runner, "POST", "/slurm/" + options_.api_version + "/job/submit", {}, std::move(body));
   co_return parse_rest_submitted_job_id(reply.body);
+}
+
+boost::asio::awaitable<void> SlurmRest::update(core::CommandRunner& runner, std::string job_id, const JobUpdate& update) {
+  co_await cli_.update(runner, std::move(job_id), update);
 }
 
 boost::asio::awaitable<void> SlurmRest::release(core::CommandRunner& runner, std::string job_id) {

@@ -51,6 +51,12 @@ class SlurmRest final : public Scheduler {
   boost::asio::awaitable<std::vector<Reservation>> reservations(core::CommandRunner& runner) override;
   // GET /slurmdb/<v>/associations?user=<user>
   boost::asio::awaitable<std::vector<Account>> accounts(core::CommandRunner& runner, std::string user) override;
+  // Limits and descriptions from slurmdbd through slurmrestd (/slurmdb/<v>/associations and
+  // /accounts); the use from the CLI's sacct: slurmrestd has no aggregated use (no shares
+  // endpoint before v0.0.39, and v0.0.38's association `usage` is null), and summing the
+  // accounts' whole job history out of /slurmdb/<v>/jobs would move far more than one sacct.
+  boost::asio::awaitable<std::vector<AccountAllocation>> allocations(core::CommandRunner& runner,
+                                                                     const std::vector<std::string>& accounts) override;
   // GET /slurm/<v>/ping: healthy when a controller is UP; slurmrestd unreachable or refusing is
   // an unhealthy Health.
   boost::asio::awaitable<Health> ping(core::CommandRunner& runner) override;
@@ -69,6 +75,8 @@ class SlurmRest final : public Scheduler {
   boost::asio::awaitable<void> cancel(core::CommandRunner& runner, std::string job_id) override;
   // The CLI's (scontrol release): slurmrestd's v0.0.38 cannot release a held job.
   boost::asio::awaitable<void> release(core::CommandRunner& runner, std::string job_id) override;
+  // The CLI's (scontrol update), as release.
+  boost::asio::awaitable<void> update(core::CommandRunner& runner, std::string job_id, const JobUpdate& update) override;
   // The CLI's (srun --jobid --overlap).
   boost::asio::awaitable<void> attach(core::CommandRunner& runner, std::string job_id, std::string command) override;
 

@@ -509,6 +509,7 @@ std::string rest_submission_body(const JobSubmission& submission, std::string_vi
 
 bool rest_can_submit(const JobSubmission& job) {
   if (job.script_path || !job.script) return false;
+  if (job.has_psij_fields()) return false;  // resources and options: sbatch renders them (hybrid)
   const auto& s = *job.script;
   for (std::size_t start = 0; start < s.size();) {
     auto end = std::min(s.find('\n', start), s.size());

@@ -9,9 +9,12 @@
 // cluster's PATH gives (resolved once per cluster), so a job's own PATH cannot hide it.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/command.hpp"
@@ -35,7 +38,49 @@ struct JobSubmission {
   // Submitted held: the job waits, taking no resources, until release() (transfer jobs whose
   // data has not arrived yet).
   bool hold = false;
+
+  // ---- PSI/J jobs (psij.hpp): resources, extra options, environment inheritance. Absent:
+  // the scheduler's default. Each backend renders them its own way (sbatch --nodes=..., PBS
+  // -l select=...); slurmrestd submits such jobs through sbatch (hybrid mode).
+  std::optional<std::int64_t> nodes;
+  std::optional<std::int64_t> tasks;           // processes in all
+  std::optional<std::int64_t> tasks_per_node;
+  std::optional<std::int64_t> cpus_per_task;
+  std::optional<std::int64_t> gpus_per_task;
+  std::optional<std::int64_t> memory_bytes;    // per node
+  bool exclusive = false;                      // whole nodes
+  bool inherit_environment = true;             // false: the job starts from a clean environment
+  bool literal_paths = false;                  // stdin/stdout/stderr paths without %-patterns
+  // Extra scheduler options from the cluster's allow-list: option name ("constraint",
+  // "begin"; letters, digits, '-' and '_') and value, each rendered as one argv word.
+  std::vector<std::pair<std::string, std::string>> options;
+
+  // True when any PSI/J field above differs from its default.
+  bool has_psij_fields() const {
+    return nodes || tasks || tasks_per_node || cpus_per_task || gpus_per_task || memory_bytes || exclusive ||
+           !inherit_environment || literal_paths || !options.empty();
+  }
 };
+
+// What updateJob may change of a pending job; absent fields stay as they are.
+struct JobUpdate {
+  std::optional<std::string> name;
+  std::optional<std::string> account;
+  std::optional<std::string> partition;
+  std::optional<std::chrono::seconds> time_limit;
+  bool empty() const { return !name && !account && !partition && !time_limit; }
+};
+
+// `scontrol update JobId=<id> JobName=... Account=... Partition=... TimeLimit=...`: each
+// assignment one argv word. REQUIRES: job_id alphanumeric, !update.empty().
+core::Command scontrol_update_command(const std::string& job_id, const JobUpdate& update);
+
+// True for an option name of JobSubmission::options: [A-Za-z][A-Za-z0-9_-]*, at most 64 bytes.
+bool valid_option_name(std::string_view name) noexcept;
+
+// A path for sbatch's --input/--output/--error, kept literal: sbatch replaces %j, %u, ... in
+// them unless the path holds a backslash, so '%' becomes "%%" in a path without one.
+std::string sbatch_literal_path(std::string_view path);
 
 // A time limit as Slurm's and PBS's "[D-]HH:MM:SS" (Slurm) or "HH:MM:SS" (PBS, hours may
 // exceed 24): rounded up to whole seconds, at least one second.

@@ -169,11 +169,14 @@ asio::awaitable<core::CommandResult> Pool::Core::run(std::shared_ptr<Core> self,
                     " " + core::command_line(command.argv);
   const auto deadline = start + remote_timeout + kKillAfter + kGrace;
 
+  if (command.stop && command.stop->stopped()) throw Failure(ErrorKind::unavailable, "the command was stopped");
   auto channel = co_await exec(self, std::move(user), line, deadline);
 
   const auto executor = co_await asio::this_coro::executor;
   asio::steady_timer watchdog(executor, deadline);
   arm_watchdog(watchdog, channel);
+  // Stopping hangs up as the watchdog does: close() sends the command KILL first.
+  if (command.stop) command.stop->on_stop([channel]() mutable { channel.close(); });
 
   core::CommandResult result;
   auto outcome =
@@ -190,6 +193,7 @@ asio::awaitable<core::CommandResult> Pool::Core::run(std::shared_ptr<Core> self,
     exit_error = std::current_exception();
   }
   watchdog.cancel();
+  if (command.stop) command.stop->clear();
   result.duration = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start);
 
   // A lost connection is the backend's failure; operation_aborted means the watchdog fired.

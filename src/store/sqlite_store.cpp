@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <mutex>
+#include <string_view>
 
 #include "core/error.hpp"
 
@@ -15,7 +16,11 @@ using core::Failure;
 
 // The schema's version, in SQLite's user_version: a later Portico migrates from it.
 // Version 2 added incidents, their resources, events, settings and the revision counter.
-constexpr int kSchemaVersion = 2;
+// Version 3 added job_specs and idempotency_keys (the IRI compute API).
+// Version 4 added tasks (the IRI filesystem API).
+constexpr int kSchemaVersion = 4;
+constexpr std::string_view kSelectTasks =
+    "SELECT id, user_name, status, command, result, created, updated, ended FROM tasks ";
 
 class Statement {
  public:
@@ -108,6 +113,21 @@ class SqliteStore final : public Store {
         exec("CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
         exec("CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY, value INTEGER NOT NULL)");
         exec("INSERT INTO revision (id, value) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM revision)");
+        // Version 3.
+        exec("CREATE TABLE IF NOT EXISTS job_specs ("
+             " cluster TEXT NOT NULL, job_id TEXT NOT NULL, user_name TEXT NOT NULL, spec TEXT NOT NULL,"
+             " created INTEGER NOT NULL, PRIMARY KEY (cluster, job_id))");
+        exec("CREATE TABLE IF NOT EXISTS idempotency_keys ("
+             " user_name TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, in_flight INTEGER NOT NULL,"
+             " status INTEGER NOT NULL, response TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL,"
+             " PRIMARY KEY (user_name, key))");
+        exec("CREATE INDEX IF NOT EXISTS idempotency_keys_by_expiry ON idempotency_keys (expires)");
+        // Version 4.
+        exec("CREATE TABLE IF NOT EXISTS tasks ("
+             " id TEXT PRIMARY KEY, user_name TEXT NOT NULL, status TEXT NOT NULL, command TEXT NOT NULL,"
+             " result TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL, ended INTEGER)");
+        exec("CREATE INDEX IF NOT EXISTS tasks_by_user ON tasks (user_name, created)");
+        exec("CREATE INDEX IF NOT EXISTS tasks_by_end ON tasks (ended)");
         exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
         exec("COMMIT");
       } catch (...) {
@@ -278,7 +298,112 @@ class SqliteStore final : public Store {
     s.step();
   }
 
+  void put_job_spec(const JobSpecRecord& r) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "INSERT OR REPLACE INTO job_specs (cluster, job_id, user_name, spec, created) VALUES (?1, ?2, ?3, ?4, ?5)");
+    s.bind(1, r.cluster).bind(2, r.job_id).bind(3, r.user).bind(4, r.spec).bind(5, r.created);
+    s.step();
+  }
+
+  std::optional<JobSpecRecord> job_spec(const std::string& cluster, const std::string& job_id) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT user_name, spec, created FROM job_specs WHERE cluster = ?1 AND job_id = ?2");
+    s.bind(1, cluster).bind(2, job_id);
+    if (!s.step()) return std::nullopt;
+    return JobSpecRecord{cluster, job_id, s.text(0), s.text(1), s.integer(2)};
+  }
+
+  std::optional<IdempotencyRecord> claim_idempotency_key(const IdempotencyRecord& r) override {
+    std::lock_guard lock(mutex_);
+    Transaction t(*this);
+    Statement expired(db_, "DELETE FROM idempotency_keys WHERE expires <= ?1");
+    expired.bind(1, r.created);
+    expired.step();
+    Statement found(db_,
+                    "SELECT fingerprint, in_flight, status, response, created, expires FROM idempotency_keys"
+                    " WHERE user_name = ?1 AND key = ?2");
+    found.bind(1, r.user).bind(2, r.key);
+    if (found.step()) {
+      IdempotencyRecord held{r.user, r.key, found.text(0), found.integer(1) != 0, static_cast<int>(found.integer(2)),
+                             found.text(3), found.integer(4), found.integer(5)};
+      t.commit();
+      return held;
+    }
+    Statement s(db_,
+                "INSERT INTO idempotency_keys (user_name, key, fingerprint, in_flight, status, response, created,"
+                " expires) VALUES (?1, ?2, ?3, 1, 0, '', ?4, ?5)");
+    s.bind(1, r.user).bind(2, r.key).bind(3, r.fingerprint).bind(4, r.created).bind(5, r.expires);
+    s.step();
+    t.commit();
+    return std::nullopt;
+  }
+
+  void finish_idempotency_key(const std::string& user, const std::string& key, int status,
+                              const std::string& response) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "UPDATE idempotency_keys SET in_flight = 0, status = ?3, response = ?4 WHERE user_name = ?1 AND key = ?2");
+    s.bind(1, user).bind(2, key).bind(3, static_cast<std::int64_t>(status)).bind(4, response);
+    s.step();
+  }
+
+  void release_idempotency_key(const std::string& user, const std::string& key) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "DELETE FROM idempotency_keys WHERE user_name = ?1 AND key = ?2");
+    s.bind(1, user).bind(2, key);
+    s.step();
+  }
+
+  void put_task(const TaskRecord& t) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "INSERT OR REPLACE INTO tasks (id, user_name, status, command, result, created, updated, ended)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    s.bind(1, t.id).bind(2, t.user).bind(3, t.status).bind(4, t.command).bind(5, t.result).bind(6, t.created);
+    s.bind(7, t.updated).bind(8, t.ended);
+    s.step();
+  }
+
+  std::optional<TaskRecord> task(const std::string& id) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, (std::string(kSelectTasks) + "WHERE id = ?1").c_str());
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return task_row(s);
+  }
+
+  std::vector<TaskRecord> tasks_of(const std::string& user) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, (std::string(kSelectTasks) + "WHERE user_name = ?1 ORDER BY created, id").c_str());
+    s.bind(1, user);
+    std::vector<TaskRecord> out;
+    while (s.step()) out.push_back(task_row(s));
+    return out;
+  }
+
+  std::vector<TaskRecord> unfinished_tasks() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, (std::string(kSelectTasks) + "WHERE ended IS NULL ORDER BY created, id").c_str());
+    std::vector<TaskRecord> out;
+    while (s.step()) out.push_back(task_row(s));
+    return out;
+  }
+
+  std::size_t remove_tasks_ended_before(std::int64_t before) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "DELETE FROM tasks WHERE ended IS NOT NULL AND ended < ?1");
+    s.bind(1, before);
+    s.step();
+    return static_cast<std::size_t>(sqlite3_changes(db_));
+  }
+
  private:
+  static TaskRecord task_row(const Statement& s) {
+    return TaskRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5), s.integer(6),
+                      s.optional_integer(7)};
+  }
+
   // One write transaction; rolled back unless committed. REQUIRES: mutex_ held.
   class Transaction {
    public:

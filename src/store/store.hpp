@@ -1,7 +1,7 @@
 #pragma once
 // What Portico keeps across restarts, behind one small interface: the uploads that wait for
 // their data (a held transfer job and an S3 multipart upload each), the facility's incidents
-// and events, and a few settings. Callers see only this
+// and events, a few settings, IRI job specifications, Idempotency-Keys and filesystem tasks. Callers see only this
 // interface; sqlite_store.cpp is the embedded implementation (one file, WAL mode), and a
 // server-backed one (PostgreSQL) can follow without changing callers: no SQL leaves an
 // implementation.
@@ -64,6 +64,46 @@ struct EventRecord {
   bool operator==(const EventRecord&) const = default;
 };
 
+// The PSI/J job specification an IRI job was submitted with (getJob returns it).
+struct JobSpecRecord {
+  std::string cluster;
+  std::string job_id;
+  std::string user;
+  std::string spec;         // the API's JSON text
+  std::int64_t created = 0;  // seconds since the epoch
+
+  bool operator==(const JobSpecRecord&) const = default;
+};
+
+// An Idempotency-Key of one user: in flight while its request runs, then its reply.
+struct IdempotencyRecord {
+  std::string user;
+  std::string key;
+  std::string fingerprint;  // what the request asked (operation, target, body)
+  bool in_flight = true;
+  int status = 0;           // the reply's HTTP status, once done
+  std::string response;     // the reply's body, once done
+  std::int64_t created = 0;  // seconds since the epoch
+  std::int64_t expires = 0;  // forgotten at this time
+
+  bool operator==(const IdempotencyRecord&) const = default;
+};
+
+// A filesystem task of the IRI API (tasks/manager.hpp gives the fields their meaning). Times are
+// milliseconds since the epoch.
+struct TaskRecord {
+  std::string id;
+  std::string user;
+  std::string status;   // pending|active|completed|failed|canceled
+  std::string command;  // JSON text: {router, command, args}
+  std::string result;   // JSON text once ended, "" before
+  std::int64_t created = 0;
+  std::int64_t updated = 0;
+  std::optional<std::int64_t> ended;
+
+  bool operator==(const TaskRecord&) const = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -92,6 +132,32 @@ class Store {
   // Small named values (e.g. a fingerprint of the facility's configuration); nullopt when unset.
   virtual std::optional<std::string> setting(const std::string& key) = 0;
   virtual void set_setting(const std::string& key, const std::string& value) = 0;
+
+  // ---- schema 3: IRI job specifications and Idempotency-Keys.
+  // Records a job's specification; replaces the one of the same cluster and job id.
+  virtual void put_job_spec(const JobSpecRecord& spec) = 0;
+  // nullopt when none is recorded (the job was submitted by other means).
+  virtual std::optional<JobSpecRecord> job_spec(const std::string& cluster, const std::string& job_id) = 0;
+  // Claims `record.key` of `record.user` as in flight, atomically: returns nullopt when it was
+  // free (or expired at record.created: expired keys are forgotten first), else the record that
+  // holds it (in flight, or done with its reply), unchanged.
+  virtual std::optional<IdempotencyRecord> claim_idempotency_key(const IdempotencyRecord& record) = 0;
+  // Records the reply of a claimed key (it is no longer in flight).
+  virtual void finish_idempotency_key(const std::string& user, const std::string& key, int status,
+                                      const std::string& response) = 0;
+  // Forgets a claimed key (its request did nothing, so a retry may run it).
+  virtual void release_idempotency_key(const std::string& user, const std::string& key) = 0;
+
+  // ---- schema 4: IRI filesystem tasks.
+  // Records a task; replaces the one with the same id.
+  virtual void put_task(const TaskRecord& task) = 0;
+  virtual std::optional<TaskRecord> task(const std::string& id) = 0;
+  // The user's tasks, oldest first.
+  virtual std::vector<TaskRecord> tasks_of(const std::string& user) = 0;
+  // The tasks that have not ended (pending or active), oldest first.
+  virtual std::vector<TaskRecord> unfinished_tasks() = 0;
+  // Forgets the tasks that ended before `before`; returns how many.
+  virtual std::size_t remove_tasks_ended_before(std::int64_t before) = 0;
 };
 
 // The SQLite store in the file `path` (created with its tables if missing; its directory must

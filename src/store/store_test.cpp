@@ -210,5 +210,90 @@ TEST(SqliteStore, RefusesAFileOfANewerSchema) {
   }
 }
 
+TEST(SqliteStore, KeepsJobSpecsPerClusterAndJob) {
+  auto store = open_sqlite(":memory:");
+  EXPECT_FALSE(store->job_spec("hpc", "42"));
+  store->put_job_spec({"hpc", "42", "alice", R"({"executable":"/bin/true"})", 100});
+  store->put_job_spec({"other", "42", "bob", "{}", 101});
+  auto spec = store->job_spec("hpc", "42");
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(*spec, (JobSpecRecord{"hpc", "42", "alice", R"({"executable":"/bin/true"})", 100}));
+  store->put_job_spec({"hpc", "42", "alice", "{\"name\":\"x\"}", 102});
+  EXPECT_EQ(store->job_spec("hpc", "42")->spec, "{\"name\":\"x\"}");
+  EXPECT_EQ(store->job_spec("other", "42")->user, "bob");
+}
+
+TEST(SqliteStore, IdempotencyKeysAreClaimedOnceAndExpire) {
+  auto store = open_sqlite(":memory:");
+  IdempotencyRecord claim{"alice", "k1", "POST /job {a}", true, 0, "", 1000, 2000};
+  EXPECT_FALSE(store->claim_idempotency_key(claim));  // free: now in flight
+  auto held = store->claim_idempotency_key(claim);
+  ASSERT_TRUE(held);
+  EXPECT_TRUE(held->in_flight);
+  EXPECT_EQ(held->fingerprint, "POST /job {a}");
+  // Keys are per user.
+  EXPECT_FALSE(store->claim_idempotency_key({"bob", "k1", "x", true, 0, "", 1000, 2000}));
+  store->finish_idempotency_key("alice", "k1", 200, R"({"id":"7"})");
+  held = store->claim_idempotency_key(claim);
+  ASSERT_TRUE(held);
+  EXPECT_FALSE(held->in_flight);
+  EXPECT_EQ(held->status, 200);
+  EXPECT_EQ(held->response, R"({"id":"7"})");
+  // Expired at the claim's time: forgotten, and claimed anew.
+  IdempotencyRecord later{"alice", "k1", "other", true, 2000, "", 2000, 3000};
+  EXPECT_FALSE(store->claim_idempotency_key(later));
+  EXPECT_EQ(store->claim_idempotency_key(later)->fingerprint, "other");
+  store->release_idempotency_key("alice", "k1");
+  EXPECT_FALSE(store->claim_idempotency_key(later));
+}
+
+TEST(SqliteStore, MigratesASchemaVersion2FileToVersion3) {
+  TempDir dir;
+  auto path = dir.file("portico.db");
+  { auto store = open_sqlite(path); store->set_setting("a", "b"); }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE job_specs; DROP TABLE idempotency_keys; PRAGMA user_version=2;", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = open_sqlite(path);
+  EXPECT_EQ(store->setting("a"), "b");
+  store->put_job_spec({"hpc", "1", "alice", "{}", 1});
+  EXPECT_TRUE(store->job_spec("hpc", "1"));
+  EXPECT_FALSE(store->claim_idempotency_key({"alice", "k", "f", true, 0, "", 1, 2}));
+}
+
+TEST(SqliteStore, KeepsTasksAcrossReopeningAndForgetsEndedOnes) {
+  TempDir dir;
+  auto path = dir.file("portico.db");
+  TaskRecord running{"t1", "alice", "active", R"({"router":"filesystem","command":"ls","args":{}})", "", 10, 11, {}};
+  TaskRecord done{"t2", "alice", "completed", "{}", R"({"output":[]})", 20, 25, 25};
+  TaskRecord bobs{"t3", "bob", "failed", "{}", R"({"error":"no"})", 30, 31, 31};
+  {
+    auto store = open_sqlite(path);
+    store->put_task(done);
+    store->put_task(running);
+    store->put_task(bobs);
+  }
+  auto store = open_sqlite(path);
+  EXPECT_EQ(store->task("t1"), running);
+  EXPECT_FALSE(store->task("unknown"));
+  auto alices = store->tasks_of("alice");
+  ASSERT_EQ(alices.size(), 2u);
+  EXPECT_EQ(alices[0], running);  // oldest first
+  EXPECT_EQ(alices[1], done);
+  auto unfinished = store->unfinished_tasks();
+  ASSERT_EQ(unfinished.size(), 1u);
+  EXPECT_EQ(unfinished[0].id, "t1");
+  // Only ended tasks are forgotten, and only those that ended before the time given.
+  EXPECT_EQ(store->remove_tasks_ended_before(31), 1u);
+  EXPECT_FALSE(store->task("t2"));
+  EXPECT_TRUE(store->task("t1"));
+  EXPECT_TRUE(store->task("t3"));
+}
+
 }  // namespace
 }  // namespace portico::store

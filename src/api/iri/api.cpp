@@ -68,13 +68,23 @@ std::string allow_header(const std::vector<Verb>& verbs) {
 }  // namespace
 
 Api::Api(const config::Config& config, const auth::Authenticator& authenticator, const facility::Model& model,
-         facility::StatusBook& book)
-    : config_(config), authenticator_(authenticator), model_(model), book_(book), root_(config.server.api_root) {
+         facility::StatusBook& book, cluster::Clusters* clusters, store::Store* store)
+    : config_(config),
+      authenticator_(authenticator),
+      model_(model),
+      book_(book),
+      clusters_(clusters),
+      store_(store),
+      root_(config.server.api_root) {
   while (!root_.empty() && root_.back() == '/') root_.pop_back();
   add_facility_routes(*this);
   add_status_routes(*this);
   add_account_routes(*this);
+  add_project_routes(*this);
+  add_storage_routes(*this);
   add_admin_routes(*this);
+  add_compute_routes(*this);
+  add_filesystem_routes(*this);
   add_meta_routes(*this);
 }
 
@@ -90,6 +100,13 @@ bool Api::serves(std::string_view path) {
   for (std::string_view prefix : {"/api/v1", "/api/v2"})
     if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/')) return true;
   return false;
+}
+
+bool Api::streams_body(Verb verb, std::string_view path) const {
+  if (!serves(path)) return false;
+  const Version version = path.starts_with("/api/v2") ? Version::v2 : Version::v1;
+  auto match = routers_[static_cast<int>(version) - 1].find(verb, path.substr(7));
+  return match.route && match.route->handler->streams_body;
 }
 
 std::string Api::origin(const http::Request& request, const http::RequestContext& ctx) const {
@@ -178,11 +195,11 @@ asio::awaitable<Response> Api::handle(http::Request& request, http::RequestConte
     }
     call.query = parse_query(query, route.params);
     for (const auto& [name, value] : call.params)
-      if (name.ends_with("_id") && !facility::is_uuid(value))
+      if (name.ends_with("_id") && name != "job_id" && !facility::is_uuid(value))  // job ids are the scheduler's
         throw core::validation_error("path", name, "expected a UUID, got \"" + value.substr(0, 64) + "\"");
 
     // A public read depends only on the model, the book's generation, the links and the target.
-    const bool cacheable = request.method() == Verb::get && !route.token && !route.admin;
+    const bool cacheable = request.method() == Verb::get && !route.token && !route.admin && !route.async_handler;
     std::shared_ptr<const CachedReply> cached;
     std::string key;
     if (cacheable) {
@@ -200,18 +217,24 @@ asio::awaitable<Response> Api::handle(http::Request& request, http::RequestConte
         if (reply.status == http::Status::ok) cache_.put(key, cached);
       }
     } else {
-      Reply reply = route.handler(call);
+      Reply reply;
+      if (route.async_handler)
+        reply = co_await route.async_handler(call);
+      else
+        reply = route.handler(call);
       auto made = std::make_shared<CachedReply>();
-      if (reply.status != http::Status::no_content) made->body = json::serialize(reply.body);
+      if (reply.status != http::Status::no_content)
+        made->body = reply.text.empty() ? json::serialize(reply.body) : std::move(reply.text);
       made->last_modified = reply.last_modified;
       if (reply.last_modified > 0) made->last_modified_header = core::format_http_date(reply.last_modified);
       cached = made;
-      if (reply.status != http::Status::ok) {
+      if (reply.status != http::Status::ok || !reply.headers.empty()) {
         Response res{reply.status, request.version()};
         if (!made->body.empty()) {
           res.set(http::bhttp::field::content_type, "application/json");
           res.body() = made->body;
         }
+        for (const auto& [name, value] : reply.headers) res.set(name, value);  // may set Content-Type
         co_return finish(std::move(res), ctx);
       }
     }

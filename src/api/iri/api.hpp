@@ -20,11 +20,14 @@
 #include "api/iri/params.hpp"
 #include "api/iri/response_cache.hpp"
 #include "auth/authenticator.hpp"
+#include "cluster/cluster.hpp"
 #include "config/config.hpp"
 #include "facility/model.hpp"
 #include "facility/status_book.hpp"
 #include "http/router.hpp"
 #include "http/types.hpp"
+#include "store/store.hpp"
+#include "tasks/manager.hpp"
 
 namespace portico::api::iri {
 
@@ -45,6 +48,8 @@ struct Reply {
   boost::json::value body;
   core::Millis last_modified = 0;  // 0: no Last-Modified, no 304
   http::Status status = http::Status::ok;
+  std::vector<std::pair<std::string, std::string>> headers = {};  // extra reply headers
+  std::string text = {};  // when not empty, the body already serialized (a big stored result), not `body`
 };
 
 struct Route {
@@ -58,6 +63,11 @@ struct Route {
   bool admin = false;           // needs a token of a configured operator
   std::string request_schema;   // component name of the JSON body, "" for none
   std::function<Reply(Call&)> handler;
+  // Instead of handler, for operations that wait on a cluster (never cached).
+  std::function<boost::asio::awaitable<Reply>(Call&)> async_handler = {};
+  bool streams_body = false;  // the handler reads the request body from ctx.body as it arrives (upload)
+  int success_status = 200;   // as documented (201 for some submissions)
+  std::string request_content_type = "application/json";
 };
 
 // Which versions serve a route.
@@ -66,12 +76,14 @@ enum class Versions { v1 = 1, v2 = 2, both = 3 };
 class Api {
  public:
   Api(const config::Config& config, const auth::Authenticator& authenticator, const facility::Model& model,
-      facility::StatusBook& book);
+      facility::StatusBook& book, cluster::Clusters* clusters = nullptr, store::Store* store = nullptr);
 
   void add(Versions versions, http::Verb verb, std::string pattern, Route route);
 
   // True for the paths this API answers: /api/v1, /api/v2 and below (path: without the API root).
   static bool serves(std::string_view path);
+  // True for the routes whose handler streams the request body (the server then does not read it first).
+  bool streams_body(http::Verb verb, std::string_view path) const;
 
   boost::asio::awaitable<http::Response> handle(http::Request& request, http::RequestContext& ctx,
                                                 std::string_view path, std::string_view query);
@@ -86,6 +98,12 @@ class Api {
   const config::Config& config() const { return config_; }
   const facility::Model& model() const { return model_; }
   facility::StatusBook& book() { return book_; }
+  // The clusters and the store of the authenticated operations (null in a documents-only Api).
+  cluster::Clusters* clusters() const { return clusters_; }
+  store::Store* store() const { return store_; }
+  // The task manager of the filesystem operations (null in a documents-only Api: they answer 501).
+  tasks::Manager* tasks() const { return tasks_; }
+  void set_tasks(tasks::Manager* tasks) { tasks_ = tasks; }  // before serving
 
   struct Entry {
     Versions versions;
@@ -105,6 +123,9 @@ class Api {
   const auth::Authenticator& authenticator_;
   const facility::Model& model_;
   facility::StatusBook& book_;
+  cluster::Clusters* clusters_ = nullptr;
+  store::Store* store_ = nullptr;
+  tasks::Manager* tasks_ = nullptr;
   std::string root_;  // the configured API root without its trailing '/'
   std::array<http::Router<const Route*>, 2> routers_;
   std::vector<Entry> entries_;
@@ -116,7 +137,13 @@ class Api {
 void add_facility_routes(Api& api);  // facility_routes.cpp: facility, sites
 void add_status_routes(Api& api);    // status_routes.cpp: resources, incidents, events
 void add_account_routes(Api& api);   // account_routes.cpp: capabilities; compute and filesystem resources
+void add_project_routes(Api& api);   // project_routes.cpp: the caller's projects and allocations
+void add_storage_routes(Api& api);   // storage_routes.cpp: v2 storage locations and access endpoints
 void add_admin_routes(Api& api);     // admin_routes.cpp: planned incidents
-void add_meta_routes(Api& api);      // openapi.cpp: discovery and the OpenAPI documents
+void add_compute_routes(Api& api);   // compute_routes.cpp: PSI/J jobs
+void add_filesystem_routes(Api& api);  // filesystem_routes.cpp: filesystem operations as tasks; the tasks
+void add_meta_routes(Api& api);
+// The components of the filesystem and task operations' bodies (filesystem_routes.cpp), for openapi.cpp.
+void add_task_schemas(boost::json::object& schemas, Version version);      // openapi.cpp: discovery and the OpenAPI documents
 
 }  // namespace portico::api::iri

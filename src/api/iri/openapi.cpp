@@ -84,12 +84,77 @@ json::object schemas(Version version) {
                          {"last_modified", date_time()}, {"occurred_at", date_time()}, {"status", ref("Status")},
                          {"self_uri", ro(str())}, {"resource_uri", ro(str())}, {"incident_uri", ro(nullable(str()))}},
                         {"id", "last_modified", "occurred_at", "status", "self_uri", "resource_uri", "incident_uri"}, v2);
+  // PSI/J jobs (compute_routes.cpp).
+  json::object integer1 = {{"type", "integer"}, {"minimum", 1}};
+  json::object text1 = {{"type", "string"}, {"minLength", 1}};
+  json::object string_map = {{"type", "object"}, {"additionalProperties", str()}};
+  out["JobState"] = enumeration({"new", "queued", "held", "active", "completed", "failed", "canceled"});
+  out["VolumeMount"] = object({{"source", text1}, {"target", text1}, {"read_only", json::object{{"type", "boolean"}}}},
+                              {"source", "target"}, v2);
+  out["Container"] = object({{"image", text1}, {"volume_mounts", json::object{{"type", "array"}, {"items", ref("VolumeMount")}}}},
+                            {"image"}, v2);
+  out["ResourceSpec"] = object({{"node_count", nullable(integer1)}, {"process_count", nullable(integer1)},
+                                {"processes_per_node", nullable(integer1)}, {"cpu_cores_per_process", nullable(integer1)},
+                                {"gpu_cores_per_process", nullable(integer1)},
+                                {"exclusive_node_use", json::object{{"type", "boolean"}}}, {"memory", nullable(integer1)}},
+                               {}, v2);
+  out["JobAttributes"] = object({{"duration", nullable(integer1)}, {"queue_name", nullable(text1)},
+                                 {"account", nullable(text1)}, {"reservation_id", nullable(text1)},
+                                 {"custom_attributes", string_map}},
+                                {}, v2);
+  {
+    json::object spec = object({{"executable", nullable(text1)}, {"container", nullable(ref("Container"))},
+                                {"arguments", strings()}, {"directory", nullable(text1)}, {"name", nullable(text1)},
+                                {"inherit_environment", json::object{{"type", "boolean"}}}, {"environment", string_map},
+                                {"stdin_path", nullable(text1)}, {"stdout_path", nullable(text1)},
+                                {"stderr_path", nullable(text1)}, {"resources", nullable(ref("ResourceSpec"))},
+                                {"attributes", nullable(ref("JobAttributes"))}, {"pre_launch", nullable(text1)},
+                                {"post_launch", nullable(text1)}, {"launcher", nullable(text1)}},
+                               {}, false);
+    spec["additionalProperties"] = false;
+    out["JobSpec"] = std::move(spec);
+  }
+  out["JobStatus"] = object({{"state", ref("JobState")}, {"time", nullable(number)}, {"message", nullable(str())},
+                             {"exit_code", nullable(json::object{{"type", "integer"}})},
+                             {"meta_data", nullable(json::object{{"type", "object"}, {"additionalProperties", true}})}},
+                            {"state"}, v2);
+  out["Job"] = object({{"id", str()}, {"status", nullable(ref("JobStatus"))}, {"job_spec", nullable(ref("JobSpec"))}},
+                      {"id"}, v2);
+  // Projects, allocations and storage (project_routes.cpp, storage_routes.cpp).
+  out["Project"] = object({{"id", str()}, {"name", str()}, {"description", str()}, {"user_ids", strings()},
+                           {"last_modified", date_time()}, {"self_uri", ro(str())}},
+                          {"id", "name", "description", "user_ids", "last_modified", "self_uri"}, v2);
+  out["AllocationEntry"] = object({{"allocation", number}, {"usage", number}, {"unit", unit}},
+                                  {"allocation", "usage", "unit"}, v2);
+  json::object entries = {{"type", "array"}, {"items", ref("AllocationEntry")}};
+  out["ProjectAllocation"] = object({{"id", str()}, {"entries", entries}, {"project_uri", ro(str())},
+                                     {"capability_uri", ro(str())}, {"resource_uri", ro(str())}, {"self_uri", ro(str())}},
+                                    {"id", "entries", "project_uri", "capability_uri"}, v2);
+  out["UserAllocation"] = object({{"id", str()}, {"user_id", str()}, {"entries", entries},
+                                  {"project_allocation_uri", ro(str())}, {"self_uri", ro(str())}},
+                                 {"id", "user_id", "entries", "project_allocation_uri"}, v2);
+  json::object boolean = {{"type", "boolean"}};
+  out["AccessPermissions"] = object({{"read", boolean}, {"write", boolean}, {"execute", boolean}},
+                                    {"read", "write", "execute"}, false);
+  out["StorageInstance"] = object(
+      {{"logical_name", enumeration({"home", "scratch", "project", "campaign", "archive", "shared", "temporary"})},
+       {"path", str()}, {"filesystem", nullable(str())}, {"performance_tier", nullable(str())},
+       {"purge_policy_days", nullable(json::object{{"type", "integer"}})}, {"shared", boolean},
+       {"access", ref("AccessPermissions")}},
+      {"logical_name", "path", "access"}, false);
+  out["AccessEndpoint"] = object(
+      {{"id", str()}, {"resource_id", str()}, {"protocol", enumeration({"globus", "xrootd", "s3"})},
+       {"display_name", nullable(str())}, {"auth_type", str()},
+       {"capabilities", json::object{{"type", "array"}, {"items", enumeration({"list", "read", "write", "transfer", "streaming"})}}},
+       {"bucket", nullable(str())}, {"region", nullable(str())}, {"endpoint_url", nullable(str())}},
+      {"id", "resource_id", "protocol", "auth_type", "capabilities"}, false);
   out["InvalidParam"] = object({{"name", str()}, {"reason", str()}}, {"name", "reason"}, false);
   out["Problem"] = object({{"type", json::object{{"type", "string"}, {"format", "uri"}}},
                            {"title", nullable(str())}, {"status", json::object{{"type", "integer"}}},
                            {"detail", nullable(str())}, {"instance", str()},
                            {"invalid_params", json::object{{"type", "array"}, {"items", ref("InvalidParam")}}}},
                           {"type", "status", "instance"}, false);
+  add_task_schemas(out, version);
   return out;
 }
 
@@ -111,6 +176,7 @@ json::object param_schema(const Param& p) {
       break;
     }
     case ParamKind::urn: s = {{"type", "string"}, {"pattern", "^" + p.urn_prefix}}; break;
+    case ParamKind::boolean: s = {{"type", "boolean"}, {"default", p.default_value.value_or(0) != 0}}; break;
   }
   if (p.list) return {{"type", "array"}, {"items", std::move(s)}, {"minItems", 1}};
   return s;
@@ -121,7 +187,7 @@ json::object problem_response(const char* description) {
           {"content", json::object{{"application/problem+json", json::object{{"schema", ref("Problem")}}}}}};
 }
 
-json::object operation(const Api::Entry& e) {
+json::object operation(const Api::Entry& e, const json::object& schemas) {
   const auto& r = e.route;
   json::object op;
   op["operationId"] = r.operation_id;
@@ -134,25 +200,50 @@ json::object operation(const Api::Entry& e) {
   while ((pos = pattern.find('{', pos)) != std::string_view::npos) {
     auto end = pattern.find('}', pos);
     std::string name(pattern.substr(pos + 1, end - pos - 1));
-    params.push_back(json::object{{"name", name}, {"in", "path"}, {"required", true},
-                                  {"schema", json::object{{"type", "string"}, {"format", "uuid"}}}});
+    json::object schema = name == "job_id" ? str() : json::object{{"type", "string"}, {"format", "uuid"}};
+    params.push_back(json::object{{"name", name}, {"in", "path"}, {"required", true}, {"schema", std::move(schema)}});
     pos = end;
   }
   for (const auto& p : r.params)
     params.push_back(json::object{{"name", p.name}, {"in", "query"}, {"required", false},
                                   {"description", p.description}, {"schema", param_schema(p)}});
+  if (r.operation_id == "launchJob" || r.operation_id == "updateJob")
+    params.push_back(json::object{{"name", "Idempotency-Key"}, {"in", "header"}, {"required", false},
+                                  {"description", "Makes a retry of the same request return the first reply."},
+                                  {"schema", json::object{{"type", "string"}, {"maxLength", 255}}}});
   if (!params.empty()) op["parameters"] = std::move(params);
-  json::object body = r.list ? json::object{{"type", "array"}, {"items", ref(r.response_schema)}} : ref(r.response_schema);
+  if (!r.request_schema.empty() && schemas.contains(r.request_schema))  // documented bodies only
+    op["requestBody"] = json::object{
+        {"required", true},
+        {"content", json::object{{r.request_content_type, json::object{{"schema", ref(r.request_schema)}}}}}};
   json::object responses;
-  responses["200"] = json::object{{"description", "Success"},
-                                  {"headers", json::object{{"Last-Modified", json::object{{"schema", str()}}}}},
-                                  {"content", json::object{{"application/json", json::object{{"schema", body}}}}}};
+  if (r.response_schema.empty() && e.verb == Verb::delete_) {
+    responses["204"] = json::object{{"description", "Done"}};
+  } else {
+    json::object body = r.list ? json::object{{"type", "array"}, {"items", ref(r.response_schema)}} : ref(r.response_schema);
+    responses[std::to_string(r.success_status)] = json::object{{"description", "Success"},
+                                    {"headers", json::object{{"Last-Modified", json::object{{"schema", str()}}}}},
+                                    {"content", json::object{{"application/json", json::object{{"schema", body}}}}}};
+  }
   if (e.verb == Verb::get) responses["304"] = json::object{{"description", "Not modified since the time given"}};
   responses["400"] = problem_response("Invalid parameters");
   responses["401"] = problem_response("A token was sent and is not valid");
   responses["404"] = problem_response("No such object");
   responses["405"] = problem_response("Method not allowed");
   responses["500"] = problem_response("Internal error");
+  if ((r.tag == "filesystem" || r.tag == "task") && r.token) {
+    responses["403"] = problem_response("The cluster's access rule refuses the caller");
+    responses["413"] = problem_response("The body is larger than allowed");
+    responses["501"] = problem_response("Tasks are not served by this instance");
+    responses["503"] = problem_response("The cluster is unavailable");
+  }
+  if (r.tag == "compute" && r.token) {
+    responses["403"] = problem_response("The cluster's access rule or the scheduler refuses the caller");
+    responses["409"] = problem_response("The job is not pending, or the request of this Idempotency-Key is still running");
+    responses["422"] = problem_response("The Idempotency-Key was used for another request");
+    responses["501"] = problem_response("What was asked cannot be done on this cluster");
+    responses["503"] = problem_response("The cluster or its scheduler is unavailable");
+  }
   op["responses"] = std::move(responses);
   if (r.token) op["security"] = json::array{json::object{{"HTTPBearer", json::array{}}}};
   return op;
@@ -163,6 +254,7 @@ json::object operation(const Api::Entry& e) {
 json::object Api::openapi(Version version, const std::string& server) const {
   const bool v2 = version == Version::v2;
   json::object paths;
+  const json::object components = schemas(version);
   const std::string prefix = v2 ? "/api/v2" : "/api/v1";
   for (const auto& e : entries_) {
     if (e.route.operation_id.empty() || !(static_cast<int>(e.versions) & static_cast<int>(version))) continue;
@@ -171,7 +263,7 @@ json::object Api::openapi(Version version, const std::string& server) const {
     if (!item.is_object()) item = json::object{};
     std::string verb(http::bhttp::to_string(e.verb));
     std::transform(verb.begin(), verb.end(), verb.begin(), ::tolower);
-    item.as_object()[verb] = operation(e);
+    item.as_object()[verb] = operation(e, components);
   }
   json::object doc;
   doc["openapi"] = "3.1.0";
@@ -181,7 +273,7 @@ json::object Api::openapi(Version version, const std::string& server) const {
   if (!server.empty()) doc["servers"] = json::array{json::object{{"url", server}}};
   doc["paths"] = std::move(paths);
   doc["components"] = json::object{
-      {"schemas", schemas(version)},
+      {"schemas", components},
       {"securitySchemes", json::object{{"HTTPBearer", json::object{{"type", "http"}, {"scheme", "bearer"}}}}}};
   return doc;
 }

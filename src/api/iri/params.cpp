@@ -30,6 +30,11 @@ std::int64_t Query::integer(std::string_view name, std::int64_t fallback) const 
   return static_cast<std::int64_t>(core::parse_decimal<std::uint64_t>(*v).value_or(0));
 }
 
+bool Query::flag(std::string_view name, bool fallback) const {
+  const auto* v = get(name);
+  return v ? *v == "true" : fallback;
+}
+
 namespace {
 
 // The characters RFC 8141 allows in a URN's specific string, as the documents' patterns do.
@@ -69,6 +74,9 @@ std::optional<std::string> check(const Param& p, const std::string& value) {
     case ParamKind::urn:
       if (!value.starts_with(p.urn_prefix) || value.size() <= p.urn_prefix.size() || !urn_chars(value))
         return "expected a URN starting with " + p.urn_prefix + ", got \"" + value.substr(0, 64) + "\"";
+      return std::nullopt;
+    case ParamKind::boolean:
+      if (value != "true" && value != "false") return "expected true or false, got \"" + value.substr(0, 64) + "\"";
       return std::nullopt;
   }
   return std::nullopt;
@@ -131,6 +139,12 @@ Param limit_param() {
   p.min = 0;
   p.max = 1000;
   p.default_value = 100;
+  return p;
+}
+
+Param boolean_param(std::string name, std::string description, bool default_value) {
+  Param p{std::move(name), ParamKind::boolean, std::move(description)};
+  p.default_value = default_value ? 1 : 0;
   return p;
 }
 

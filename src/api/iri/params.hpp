@@ -23,6 +23,7 @@ enum class ParamKind {
   date_time,  // RFC 3339 with a zone
   choice,     // one of `choices`
   urn,        // a DOE IRI URN starting with `urn_prefix`
+  boolean,    // true or false
 };
 
 struct Param {
@@ -47,6 +48,7 @@ class Query {
   std::vector<std::string> all(std::string_view name) const;
   std::optional<core::Millis> time(std::string_view name) const;
   std::int64_t integer(std::string_view name, std::int64_t fallback) const;
+  bool flag(std::string_view name, bool fallback = false) const;  // a boolean parameter
   void add(const std::string& name, std::string value) { values_[name].push_back(std::move(value)); }
 
  private:
@@ -61,5 +63,7 @@ Query parse_query(std::string_view query, const std::vector<Param>& params);
 Param offset_param(std::int64_t max = 1'000'000'000);
 Param limit_param();
 Param modified_since_param();
+// A boolean query parameter (true or false) and its default.
+Param boolean_param(std::string name, std::string description, bool default_value = false);
 
 }  // namespace portico::api::iri
