@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "cluster/identity.hpp"
 #include "core/error.hpp"
 #include "core/names.hpp"
 #include "core/shell.hpp"
@@ -168,30 +169,30 @@ UserRunner Cluster::runner(const std::string& user, std::vector<http::BackendCal
   return UserRunner(*pool_, health_.get(), user, log);
 }
 
-asio::awaitable<std::vector<std::string>> Cluster::groups_of(const std::string& user, std::vector<http::BackendCall>* log) {
+asio::awaitable<std::optional<UnixAccount>> Cluster::account_of(const std::string& user,
+                                                                std::vector<http::BackendCall>* log) {
   {
-    std::lock_guard lock(groups_mutex_);
-    auto it = groups_.find(user);
-    if (it != groups_.end() && std::chrono::steady_clock::now() - it->second.fetched < kGroupsTtl) co_return it->second.groups;
+    std::lock_guard lock(identities_mutex_);
+    auto it = identities_.find(user);
+    if (it != identities_.end() && std::chrono::steady_clock::now() - it->second.fetched < kGroupsTtl)
+      co_return it->second.account;
   }
-  auto r = runner(user, log);
+  // As the probe user, so that a name is looked at before anyone logs in as it. Without a probe
+  // user only the user itself can look (root, the deny list were refused before).
+  auto r = runner(config_.probe_user.empty() ? user : config_.probe_user, log);
   core::Command c;
-  c.argv = {"id", "-Gn"};
+  c.argv = account_lookup_command(user);
   auto result = co_await r.run(std::move(c));
-  if (!result.ok()) throw Failure(ErrorKind::backend_unreachable, "cannot read the groups of '" + user + "' on " + name());
-  std::vector<std::string> groups;
-  std::string word;
-  for (char ch : result.out + " ") {
-    if (ch == ' ' || ch == '\n') {
-      if (!word.empty()) groups.push_back(word);
-      word.clear();
-    } else {
-      word += ch;
-    }
+  std::optional<UnixAccount> account;
+  if (result.ok()) {
+    account = parse_account_lookup(result.out, user);
+    if (!account) throw Failure(ErrorKind::internal, "unexpected answer of getent for '" + user + "' on " + name());
+  } else if (result.exit_status != 2) {  // getent's "no such key"
+    throw Failure(ErrorKind::backend_unreachable, "cannot look up the account '" + user + "' on " + name());
   }
-  std::lock_guard lock(groups_mutex_);
-  groups_[user] = {groups, std::chrono::steady_clock::now()};
-  co_return groups;
+  std::lock_guard lock(identities_mutex_);
+  identities_[user] = {account, std::chrono::steady_clock::now()};
+  co_return account;
 }
 
 asio::awaitable<std::vector<scheduler::Account>> Cluster::accounts(const std::string& user, core::CommandRunner& runner) {
@@ -213,14 +214,15 @@ asio::awaitable<void> Cluster::authorize(const std::string& user, const std::vec
   for (const auto& required : access.required_scopes)
     if (std::find(scopes.begin(), scopes.end(), required) == scopes.end())
       throw Failure(ErrorKind::forbidden, "the token lacks the scope '" + required + "' required for system '" + name() + "'");
+  // Names refused whatever the cluster says: no lookup, no login.
+  if (auto why = name_refusal(user, config_); !why.empty()) throw Failure(ErrorKind::forbidden, why);
+  auto account = co_await account_of(user, log);
+  if (auto why = account_refusal(user, account, config_); !why.empty()) throw Failure(ErrorKind::forbidden, why);
   if (access.users.empty() && access.groups.empty()) co_return;
   for (const auto& u : access.users)
     if (u == "*" || u == user) co_return;
-  if (!access.groups.empty()) {
-    auto groups = co_await groups_of(user, log);
-    for (const auto& g : access.groups)
-      if (std::find(groups.begin(), groups.end(), g) != groups.end()) co_return;
-  }
+  for (const auto& g : access.groups)
+    if (std::find(account->groups.begin(), account->groups.end(), g) != account->groups.end()) co_return;
   throw Failure(ErrorKind::forbidden, "user '" + user + "' is not allowed to use system '" + name() + "'");
 }
 

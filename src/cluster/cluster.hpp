@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cluster/identity.hpp"
 #include "config/config.hpp"
 #include "core/command.hpp"
 #include "http/types.hpp"
@@ -74,13 +75,17 @@ class Cluster {
   // The scheduler's version as the last health probe read it ("" until then).
   std::string scheduler_version() const;
 
-  // Throws core::Failure(forbidden) when the access rule refuses the user. Groups are looked
-  // up on the cluster (`id -Gn` as the user) and cached for a few minutes.
+  // Throws core::Failure(forbidden) when the user must not be reached through the gateway (root,
+  // the probe user, access.deny_users, no such account, a uid below access.min_uid: identity.hpp)
+  // or the access rule refuses them. The account and its groups are looked up as the probe user
+  // before anyone logs in as the user, and cached for a few minutes. Every API calls this before
+  // it runs anything as the user.
   boost::asio::awaitable<void> authorize(const std::string& user, const std::vector<std::string>& scopes,
                                          std::vector<http::BackendCall>* log);
 
  private:
-  boost::asio::awaitable<std::vector<std::string>> groups_of(const std::string& user, std::vector<http::BackendCall>* log);
+  boost::asio::awaitable<std::optional<UnixAccount>> account_of(const std::string& user,
+                                                                std::vector<http::BackendCall>* log);
 
   config::Cluster config_;
   std::unique_ptr<ssh::Pool> pool_;
@@ -90,12 +95,12 @@ class Cluster {
   mutable std::mutex version_mutex_;
   std::string scheduler_version_;
 
-  struct CachedGroups {
-    std::vector<std::string> groups;
+  struct CachedAccount {
+    std::optional<UnixAccount> account;  // nullopt: no such account
     std::chrono::steady_clock::time_point fetched;
   };
-  std::mutex groups_mutex_;
-  std::unordered_map<std::string, CachedGroups> groups_;
+  std::mutex identities_mutex_;
+  std::unordered_map<std::string, CachedAccount> identities_;
 
   struct CachedAccounts {
     std::vector<scheduler::Account> accounts;

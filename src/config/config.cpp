@@ -379,6 +379,12 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
     a.strings("users", cluster.access.users);
     a.strings("groups", cluster.access.groups);
     a.strings("required_scopes", cluster.access.required_scopes);
+    a.strings("deny_users", cluster.access.deny_users);
+    a.integer("min_uid", cluster.access.min_uid, 0, 4294967294u);
+    a.integer("max_uid", cluster.access.max_uid, 0, 4294967294u);
+    if (cluster.access.max_uid < cluster.access.min_uid) a.error("max_uid", "must not be below min_uid");
+    for (const auto& u : cluster.access.deny_users)
+      if (!std::regex_match(u, kNamePattern)) a.error("deny_users", "\"" + u + "\" is not a valid user name");
     for (const auto& u : cluster.access.users)
       if (u != "*" && !std::regex_match(u, kNamePattern)) a.error("users", "\"" + u + "\" is not a valid user name");
     for (const auto& g : cluster.access.groups)

@@ -105,13 +105,20 @@ struct FileSystem {
   // The user's quota on this file system, as argv words run as the user ("{user}" is replaced
   // by the user's name); it prints one line "<used bytes> <limit bytes> <used inodes> <limit
   // inodes>" (decimal, a limit of 0 meaning none). Empty: no storage allocations here.
-  std::vector<std::string> quota_command;
+  std::vector<std::string> quota_command = {};
 };
 
 struct Access {
   std::vector<std::string> users;
   std::vector<std::string> groups;
   std::vector<std::string> required_scopes;
+  // Accounts never reached through the gateway, whatever the token says (root and the probe user
+  // always are): no certificate is signed and no login made for them.
+  std::vector<std::string> deny_users;
+  // Accounts outside [min_uid, max_uid] are refused too: system accounts below, and above the
+  // range login.defs gives users (Debian's package accounts such as slurm's 64030, nobody).
+  std::uint32_t min_uid = 1000;
+  std::uint32_t max_uid = 60000;
 };
 
 // How transfer jobs (cp, mv, rm, compress, extract, staged upload and download) are submitted.

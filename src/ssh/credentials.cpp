@@ -126,6 +126,11 @@ std::shared_ptr<const Credential> CaCredentialProvider::credential_for(const std
   if (!core::valid_unix_name(user))
     throw core::Failure(core::ErrorKind::forbidden, "not a valid user name for an SSH login",
                         "CaCredentialProvider: refused a user name that fails valid_unix_name");
+  // The last line of defence (cluster::Cluster::authorize refuses it, and more, first): the CA
+  // never signs for root.
+  if (user == "root")
+    throw core::Failure(core::ErrorKind::forbidden, "the account 'root' is never reached through the gateway",
+                        "CaCredentialProvider: refused to sign for root");
   const auto now = clock_();
   {
     std::lock_guard lock(mutex_);

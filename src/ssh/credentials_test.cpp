@@ -200,10 +200,10 @@ TEST(CaCredentialProvider, RenewsWithAtLeastAMinuteLeft) {
   EXPECT_THROW(CaCredentialProvider(ca, 59s), std::invalid_argument);
 }
 
-TEST(CaCredentialProvider, RefusesInvalidUserNames) {
+TEST(CaCredentialProvider, RefusesInvalidUserNamesAndRoot) {
   TempDir dir;
   CaCredentialProvider provider(SigningKey::from_file(keygen(dir, "ca")), 300s);
-  for (const char* bad : {"", "Alice", "../root", "alice bob", "alice,bob", "$(id)", "-oProxyCommand"}) {
+  for (const char* bad : {"", "Alice", "../root", "alice bob", "alice,bob", "$(id)", "-oProxyCommand", "root"}) {
     auto failure = failure_of([&] { provider.credential_for(bad); });
     EXPECT_EQ(failure.kind(), core::ErrorKind::forbidden) << bad;
   }

@@ -185,11 +185,30 @@ def test_no_token_or_secret_reaches_the_log(gw, site, token):
     assert site["users"]["alice"]["client_secret"] not in text
 
 
-def test_a_user_outside_the_systems_access_rule_gets_403(gw, site):
-    # portico-probe is a real account on the cluster but not in the group the demo allows.
-    r = get(gw, "/status/hpc/userinfo", tokens.signed(site, user="portico-probe"))
-    body = assert_firecrest_error(r, 403, "not allowed")
-    assert body["user"] == "portico-probe"
+@pytest.mark.parametrize("username,why", [
+    ("root", "never reached through the gateway"),
+    ("portico-probe", "the gateway's own"),     # the health checker's account
+    ("daemon", "system account (uid 1)"),        # exists, below the minimum uid
+    ("slurm", "system account"),
+    ("nosuchuser", "there is no account 'nosuchuser'"),
+])
+def test_accounts_that_must_not_be_reached_get_403_without_a_login_as_them(gw, site, username, why):
+    """A validly signed token naming root, the probe user, a system account or no account at all:
+    refused before any certificate is signed or login made as that name. The only backend call is
+    the lookup, made as the probe user (none at all for names refused by name)."""
+    r = get(gw, "/status/hpc/userinfo", tokens.signed(site, preferred_username=username))
+    body = assert_firecrest_error(r, 403, why)
+    assert body["user"] == username
+    calls = gw.audit_line(r.headers["X-Request-ID"]).get("backend") or []
+    # One command at most: the lookup (getent && id -Gn, as the probe user); nothing for a name
+    # refused by its name alone.
+    assert len(calls) == (0 if username in ("root", "portico-probe") else 1), calls
+    # The same refusal through the IRI API.
+    resources = requests.get(gw.url + "/api/v1/filesystem/resources", timeout=30).json()
+    fs = next(x["id"] for x in resources if x["name"] == "hpc:/home")
+    r = requests.get(f"{gw.url}/api/v1/filesystem/ls/{fs}", params={"path": "/home"},
+                     headers={"Authorization": f"Bearer {tokens.signed(site, preferred_username=username)}"}, timeout=30)
+    assert r.status_code == 403 and why in r.json()["detail"], r.text
 
 
 def test_cached_keys_keep_working_while_the_provider_is_down(gw, token):

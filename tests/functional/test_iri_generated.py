@@ -105,3 +105,89 @@ def test_generated_requests(gw, doc_name, path, method, operation_id):
     check(doc_name, r, path, method, op)
     assert r.status_code == 400
     assert sent >= 1
+
+
+# ----------------------------------------------------------------------------- with a token
+# The compute, filesystem and task operations (the account and storage ones are generated in
+# test_iri_accounts.py with their real ids), as alice: real, unknown and malformed path ids;
+# every query parameter's values; for a body, the document's examples, an empty object and a
+# body of the wrong type. Nothing here can change alice's files: the documents' example paths
+# are /home/user/..., which she cannot write.
+TOKEN_PARTS = ("/compute/", "/filesystem/", "/task")
+
+
+def token_operations(name):
+    doc = openapi.spec(name)
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method in METHODS and op.get("security") and any(part in path for part in TOKEN_PARTS):
+                yield path, method, op
+
+
+TOKEN_CASES = [(doc, path, method, op["operationId"]) for doc in (openapi.IRI, openapi.IRI_V2)
+               for path, method, op in token_operations(doc)]
+
+
+def bodies(doc, op):
+    content = (op.get("requestBody") or {}).get("content") or {}
+    media = content.get("application/json")
+    if not media:
+        return [None]
+    schema = resolve(doc, media["schema"])
+    examples = list(schema.get("examples") or []) + list((media.get("examples") or {}).values())
+    return [e.get("value", e) if isinstance(e, dict) and "value" in e else e for e in examples] + [{}, []]
+
+
+@pytest.fixture(scope="module")
+def alice_headers(token):
+    return {"Authorization": f"Bearer {token('alice')}"}
+
+
+@pytest.mark.parametrize("doc_name,path,method,operation_id", TOKEN_CASES,
+                         ids=[f"{c[0][19:21]}-{c[3]}" for c in TOKEN_CASES])
+def test_generated_requests_with_a_token(gw, alice_headers, doc_name, path, method, operation_id):
+    doc = openapi.spec(doc_name)
+    op = doc["paths"][path][method]
+    version = path.split("/")[2]
+    base = f"{gw.url}/api/{version}"
+    params = [resolve(doc, p) for p in op.get("parameters", [])]
+    path_params = [p["name"] for p in params if p["in"] == "path"]
+    query_params = [p for p in params if p["in"] == "query"]
+
+    real = {}
+    if "resource_id" in path_params:
+        if "/compute/" in path:
+            listing = requests.get(base + "/compute/resources", headers=alice_headers, timeout=30)
+        else:
+            listing = requests.request("POST" if version == "v2" else "GET", base + "/filesystem/resources",
+                                       headers=alice_headers, timeout=30)
+        real["resource_id"] = next(x["id"] for x in listing.json() if x["name"].startswith("hpc"))
+    if "task_id" in path_params:
+        tasks = requests.get(base + "/task", headers=alice_headers, timeout=30).json()
+        real["task_id"] = tasks[0]["id"] if tasks else "00000000-0000-4000-8000-000000000000"
+    if "job_id" in path_params:
+        real["job_id"] = "999999999"  # no such job
+    variants = [dict(real)]
+    for name in path_params:
+        variants.append({**real, name: "00000000-0000-4000-8000-000000000000"})
+        variants.append({**real, name: "not-an-id"})
+
+    sent = 0
+    for ids in variants:
+        target = path
+        for name in path_params:
+            target = target.replace("{" + name + "}", ids[name])
+        for body in bodies(doc, op):
+            kw = {} if body is None else {"json": body}
+            r = requests.request(method.upper(), gw.url + target, headers=alice_headers, timeout=60, **kw)
+            check(doc_name, r, path, method, op)
+            sent += 1
+        if ids != real:
+            continue
+        for p in query_params:
+            for value in values_for(doc, p["schema"], p["name"]):
+                r = requests.request(method.upper(), gw.url + target, headers=alice_headers,
+                                     params={p["name"]: value}, timeout=60)
+                check(doc_name, r, path, method, op)
+                sent += 1
+    assert sent >= 1

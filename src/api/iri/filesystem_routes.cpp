@@ -509,10 +509,10 @@ void add_download_op(std::vector<Op>& ops, std::size_t max_bytes) {
                                      auto s = co_await filesystem::stat(r, path, true);
                                      if ((s.mode & 0170000) == 0040000)
                                        throw Failure(ErrorKind::bad_request, "'" + path + "' is a directory");
-                                     if (s.size > static_cast<std::int64_t>(max_bytes))
+                                     if (s.size > max_bytes)
                                        co_return json::serialize(
                                            json::object{{"output", nullptr}, {"size", s.size}, {"download_uri", uri}});
-                                     filesystem::ViewRange whole{0, s.size};
+                                     filesystem::ViewRange whole{0, static_cast<std::int64_t>(s.size)};
                                      auto bytes = co_await filesystem::view(r, path, whole);
                                      co_return json::serialize(json::object{{"output", core::base64(bytes)},
                                                                             {"encoding", "base64"},
