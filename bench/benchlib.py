@@ -45,3 +45,34 @@ class RawSsh:
 
     def close(self):
         subprocess.run(self.base + ["-O", "exit", "alice@127.0.0.1"], capture_output=True)
+
+
+def sustained(fn, seconds, concurrency):
+    """Calls fn() from `concurrency` threads for `seconds`; returns successes per second."""
+    import concurrent.futures
+    import time
+    end = time.monotonic() + seconds
+
+    def loop():
+        n = 0
+        while time.monotonic() < end:
+            n += 1 if fn() else 0
+        return n
+
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        total = sum(pool.map(lambda _: loop(), range(concurrency)))
+    return total / seconds
+
+
+# The directory the listing benchmarks read: 5,000 files with names of varied length, 200
+# directories, 100 symbolic links (5,300 entries).
+LISTING_ENTRIES = 5300
+
+
+def make_listing_dir(raw, directory):
+    make = (f"mkdir {directory} && cd {directory} && "
+            f"seq 0 4999 | sed 's/^/data-file-with-a-longer-name-/' | xargs touch && "
+            f"seq 0 199 | sed 's/^/dir-/' | xargs mkdir && "
+            f"for i in $(seq 0 99); do ln -s data-file-with-a-longer-name-$i link-$i; done")
+    r = raw.run(make, text=False)
+    assert r.returncode == 0, r.stderr

@@ -5,7 +5,6 @@ ControlMaster connection in the same run:
   2. listing jobs (squeue + sacct) with at least 1,000 jobs in accounting.
 usage: site/site up && /usr/bin/python3 bench/compute.py [SECONDS] [CONCURRENCY]
 Prints a Markdown report; docs/benchmarks.md keeps the latest one. Cancels the jobs it made."""
-import concurrent.futures
 import pathlib
 import statistics
 import subprocess
@@ -15,7 +14,7 @@ import time
 
 import requests
 
-from benchlib import SITE, Gateway, RawSsh, token
+from benchlib import SITE, Gateway, RawSsh, sustained, token
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 CONCURRENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 8
@@ -24,19 +23,6 @@ SACCT_FORMAT = ("JobID,State,Reason,ExitCode,ElapsedRaw,Start,End,Suspended,Time
                 "Group,NodeList,Partition,Priority,UID,User,WorkDir,JobName")
 
 
-def sustained(fn):
-    """Calls fn() from CONCURRENCY threads for SECONDS; returns successes per second."""
-    end = time.monotonic() + SECONDS
-
-    def loop():
-        n = 0
-        while time.monotonic() < end:
-            n += 1 if fn() else 0
-        return n
-
-    with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
-        total = sum(pool.map(lambda _: loop(), range(CONCURRENCY)))
-    return total / SECONDS
 
 
 def main():
@@ -91,9 +77,9 @@ def main():
             for backend, gw in gateways.items():
                 lists[backend] = timed(lambda: requests.get(gw.url + "/compute/hpc/jobs", headers=headers, timeout=120).raise_for_status())
                 listed[backend] = len(requests.get(gw.url + "/compute/hpc/jobs", headers=headers, timeout=120).json()["jobs"])
-            raw_rate = sustained(raw_submit)
+            raw_rate = sustained(raw_submit, SECONDS, CONCURRENCY)
             for backend, gw in gateways.items():
-                rates[backend] = sustained(lambda: portico_submit(gw))
+                rates[backend] = sustained(lambda: portico_submit(gw), SECONDS, CONCURRENCY)
         finally:
             subprocess.run(["scancel", "--user=alice", "--state=PENDING"], capture_output=True)
             raw.close()

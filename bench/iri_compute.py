@@ -4,7 +4,6 @@ IRI compute API (v2, both Slurm backends), next to raw `sbatch` over an open Con
 connection in the same run, at the same concurrency.
 usage: site/site up && /usr/bin/python3 bench/iri_compute.py [SECONDS] [CONCURRENCY]
 Prints a Markdown table; docs/benchmarks.md keeps the latest one. Cancels the jobs it made."""
-import concurrent.futures
 import pathlib
 import sys
 import tempfile
@@ -13,25 +12,12 @@ import time
 
 import requests
 
-from benchlib import SITE, Gateway, RawSsh, token
+from benchlib import SITE, Gateway, RawSsh, sustained, token
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 CONCURRENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 8
 
 
-def sustained(fn):
-    """Calls fn() from CONCURRENCY threads for SECONDS; returns successes per second."""
-    end = time.monotonic() + SECONDS
-
-    def loop():
-        n = 0
-        while time.monotonic() < end:
-            n += 1 if fn() else 0
-        return n
-
-    with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
-        total = sum(pool.map(lambda _: loop(), range(CONCURRENCY)))
-    return total / SECONDS
 
 
 def main():
@@ -65,9 +51,9 @@ def main():
 
         rates = {}
         try:
-            raw_rate = sustained(raw_submit)
+            raw_rate = sustained(raw_submit, SECONDS, CONCURRENCY)
             for backend in gateways:
-                rates[backend] = sustained(lambda: launch(backend))
+                rates[backend] = sustained(lambda: launch(backend), SECONDS, CONCURRENCY)
         finally:
             raw.run("scancel --state=PENDING --name=iri-bench")
             raw.close()

@@ -16,10 +16,10 @@ import uuid
 
 import requests
 
-from benchlib import SITE, Gateway, RawSsh, token
+from benchlib import LISTING_ENTRIES, SITE, Gateway, RawSsh, make_listing_dir, token
 
 REPETITIONS = int(sys.argv[1]) if len(sys.argv) > 1 else 50
-ENTRIES = 5300
+ENTRIES = LISTING_ENTRIES
 # What Portico runs for GET ops/ls (filesystem::ls_command), word for word.
 LS = ["env", "LC_ALL=C", "ls", "-l", "--quoting-style=c", "--time-style=+%Y-%m-%dT%H:%M:%S", "--"]
 
@@ -47,13 +47,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         raw = RawSsh(work)
         directory = f"{SITE['users']['alice']['scratch']}/bench-ls-{uuid.uuid4().hex[:8]}"
-        # 5,000 files with names of varied length, 200 directories, 100 symbolic links.
-        make = (f"mkdir {directory} && cd {directory} && "
-                f"seq 0 4999 | sed 's/^/data-file-with-a-longer-name-/' | xargs touch && "
-                f"seq 0 199 | sed 's/^/dir-/' | xargs mkdir && "
-                f"for i in $(seq 0 99); do ln -s data-file-with-a-longer-name-$i link-$i; done")
-        r = raw.run(make, text=False)
-        assert r.returncode == 0, r.stderr
+        make_listing_dir(raw, directory)
         gw = Gateway(pathlib.Path(work)).start()
         try:
             session = requests.Session()

@@ -17,10 +17,10 @@ import uuid
 
 import requests
 
-from benchlib import SITE, Gateway, RawSsh, token
+from benchlib import LISTING_ENTRIES, SITE, Gateway, RawSsh, make_listing_dir, token
 
 REPETITIONS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
-ENTRIES = 5300
+ENTRIES = LISTING_ENTRIES
 CLIENTS, PER_CLIENT = 100, 10
 POLL = 0.005  # seconds between polls of a task that has not ended
 
@@ -41,12 +41,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         raw = RawSsh(work)
         directory = f"{SITE['users']['alice']['scratch']}/bench-tasks-{uuid.uuid4().hex[:8]}"
-        make = (f"mkdir {directory} && cd {directory} && "
-                f"seq 0 4999 | sed 's/^/data-file-with-a-longer-name-/' | xargs touch && "
-                f"seq 0 199 | sed 's/^/dir-/' | xargs mkdir && "
-                f"for i in $(seq 0 99); do ln -s data-file-with-a-longer-name-$i link-$i; done")
-        r = raw.run(make, text=False)
-        assert r.returncode == 0, r.stderr
+        make_listing_dir(raw, directory)
         gw = Gateway(pathlib.Path(work), extra_yaml="tasks:\n  per_user: 16\n").start()
         try:
             session = requests.Session()

@@ -101,4 +101,10 @@ std::string child_path(std::string_view dir, std::string_view name) {
   return out;
 }
 
+bool is_file_system_root(const std::string& path, const std::vector<config::FileSystem>& file_systems) {
+  for (const auto& fs : file_systems)
+    if (confine(fs.path, file_systems, "query", "path") == path) return true;
+  return false;
+}
+
 }  // namespace portico::filesystem

@@ -32,6 +32,10 @@ inline constexpr std::size_t max_name_bytes = 255;
 std::string confine(std::string_view path, const std::vector<config::FileSystem>& file_systems,
                     std::string_view location, std::string_view field);
 
+// True when `path` (returned by confine()) is one of the file systems' own roots, which rm and
+// compress refuse (a user's mistake there costs everyone).
+bool is_file_system_root(const std::string& path, const std::vector<config::FileSystem>& file_systems);
+
 // Checks one file name that will be created inside a directory (an upload's filename): not empty,
 // not "." or "..", no '/', no NUL, at most max_name_bytes. Returns it unchanged.
 // Throws core::validation_error(location, field, ...) otherwise.

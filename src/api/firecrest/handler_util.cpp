@@ -124,9 +124,8 @@ ExtractBody parse_extract_body(const Call& c, const boost::json::object& body) {
 }
 
 void refuse_file_system_root(const Call& c, const std::string& path) {
-  for (const auto& fs : c.cluster->config().file_systems)
-    if (filesystem::confine(fs.path, c.cluster->config().file_systems, "query", "path") == path)
-      throw core::validation_error("query", "path", "cannot remove a file system's root");
+  if (filesystem::is_file_system_root(path, c.cluster->config().file_systems))
+    throw core::validation_error("query", "path", "cannot remove a file system's root");
 }
 
 }  // namespace portico::api::firecrest

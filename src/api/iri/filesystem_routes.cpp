@@ -416,9 +416,8 @@ std::vector<Op> operations(Version) {
        "PostRmRequest", [](Input& in, const Target& t) {
          in.only({"path", "source_path"});
          auto path = in.path("path", t.resource_fs);
-         for (const auto& fs : *t.cluster_fs)
-           if (filesystem::confine(fs.path, *t.cluster_fs, in.location(), "path") == path)
-             throw core::validation_error(in.location(), "path", "cannot remove a file system's root");
+         if (filesystem::is_file_system_root(path, *t.cluster_fs))
+           throw core::validation_error(in.location(), "path", "cannot remove a file system's root");
          return Prepared{{{"path", path}}, [path](core::CommandRunner& r) -> asio::awaitable<std::string> {
                            co_await filesystem::rm(r, path);
                            co_return output(nullptr);
@@ -464,9 +463,8 @@ void add_archive_ops(std::vector<Op>& ops, Version version) {
                    if (pattern && (pattern->size() > filesystem::max_path_bytes || pattern->find('\0') != std::string::npos))
                      throw core::validation_error(in.location(), "match_pattern", "is too long or holds a NUL byte");
                    auto compression = compression_of(in, version);
-                   for (const auto& fs : *t.cluster_fs)
-                     if (filesystem::confine(fs.path, *t.cluster_fs, in.location(), "path") == source)
-                       throw core::validation_error(in.location(), "path", "cannot archive a file system's root");
+                   if (filesystem::is_file_system_root(source, *t.cluster_fs))
+                     throw core::validation_error(in.location(), "path", "cannot archive a file system's root");
                    auto commands = filesystem::compress_commands(source, target, pattern, deref, compression);
                    json::object args{{"path", source}, {"target_path", target}, {"dereference", deref}};
                    args["match_pattern"] = pattern ? json::value(*pattern) : json::value(nullptr);
