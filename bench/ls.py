@@ -16,12 +16,10 @@ import uuid
 
 import requests
 
-from benchlib import LISTING_ENTRIES, SITE, Gateway, RawSsh, make_listing_dir, token
+from benchlib import LISTING_ENTRIES, LS, SITE, Gateway, RawSsh, make_listing_dir, token
 
 REPETITIONS = int(sys.argv[1]) if len(sys.argv) > 1 else 50
 ENTRIES = LISTING_ENTRIES
-# What Portico runs for GET ops/ls (filesystem::ls_command), word for word.
-LS = ["env", "LC_ALL=C", "ls", "-l", "--quoting-style=c", "--time-style=+%Y-%m-%dT%H:%M:%S", "--"]
 
 
 def measure(*fns):

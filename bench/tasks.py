@@ -17,7 +17,7 @@ import uuid
 
 import requests
 
-from benchlib import LISTING_ENTRIES, SITE, Gateway, RawSsh, make_listing_dir, token
+from benchlib import HIGH_RATE_LIMITS, LISTING_ENTRIES, SITE, Gateway, RawSsh, make_listing_dir, token
 
 REPETITIONS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
 ENTRIES = LISTING_ENTRIES
@@ -42,7 +42,7 @@ def main():
         raw = RawSsh(work)
         directory = f"{SITE['users']['alice']['scratch']}/bench-tasks-{uuid.uuid4().hex[:8]}"
         make_listing_dir(raw, directory)
-        gw = Gateway(pathlib.Path(work), extra_yaml="tasks:\n  per_user: 16\n").start()
+        gw = Gateway(pathlib.Path(work), extra_yaml="tasks:\n  per_user: 16\n" + HIGH_RATE_LIMITS).start()
         try:
             session = requests.Session()
             session.headers["Authorization"] = f"Bearer {token('alice')}"

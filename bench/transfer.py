@@ -19,7 +19,7 @@ import uuid
 
 import requests
 
-from benchlib import SITE, Gateway, RawSsh, token
+from benchlib import HIGH_RATE_LIMITS, SITE, Gateway, RawSsh, token
 
 FILES = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 CONCURRENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 10
@@ -108,7 +108,7 @@ def big(gw, raw, headers, work, directory):
 
 def main():
     with tempfile.TemporaryDirectory() as work:
-        gw = Gateway(pathlib.Path(work)).start()
+        gw = Gateway(pathlib.Path(work), extra_yaml=HIGH_RATE_LIMITS).start()
         raw = RawSsh(work)
         headers = {"Authorization": f"Bearer {token('alice')}"}
         directory = f"{SITE['users']['alice']['scratch']}/bench-transfer-{uuid.uuid4().hex[:8]}"

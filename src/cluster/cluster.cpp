@@ -13,6 +13,7 @@
 #include "scheduler/pbs_cli.hpp"
 #include "scheduler/slurm_cli.hpp"
 #include "scheduler/slurm_rest.hpp"
+#include "ssh/sftp_session.hpp"
 
 namespace portico::cluster {
 
@@ -99,45 +100,65 @@ void UserRunner::record_call(std::string what, int status, std::chrono::microsec
   if (log_) log_->push_back({std::move(what), status, duration});
 }
 
+asio::awaitable<std::shared_ptr<core::RemoteFiles>> UserRunner::files() {
+  if (health_ && health_->is_down(status::ServiceType::ssh))
+    throw Failure(ErrorKind::unavailable, "the SSH service of system '" + health_->cluster() + "' is down");
+  const auto deadline = std::chrono::steady_clock::now() + pool_.command_timeout();
+  auto sftp = co_await pool_.sftp(user_, deadline);
+  co_return std::move(sftp.session);
+}
+
 Cluster::Cluster(asio::any_io_executor executor, const config::Cluster& config, ssh::CredentialProvider& credentials,
                  const config::Config& root, std::shared_ptr<const net::HttpClient> http)
     : config_(config) {
+  if (root.rate_limits.enabled && config_.user_rate_limit)
+    user_rate_limit_ = std::make_unique<limits::TokenBuckets>(*config_.user_rate_limit, root.rate_limits.max_buckets);
   pool_ = std::make_unique<ssh::Pool>(executor, config_, credentials);
   scheduler_ = make_scheduler(config_, http);
 
   std::vector<status::Probe> probes;
   if (!config_.probe_user.empty()) {
     auto user = config_.probe_user;
-    probes.push_back({status::ServiceType::ssh, "", [this, user]() -> asio::awaitable<void> {
+    // SSH: a login and a command, then the file service (which the snapshot names when
+    // file operations cannot use it).
+    probes.push_back({status::ServiceType::ssh, "", [this, user]() -> asio::awaitable<std::string> {
                         UserRunner runner(*pool_, nullptr, user, nullptr);
                         core::Command c;
                         c.argv = {"true"};
                         auto r = co_await runner.run(std::move(c));
                         if (!r.ok()) throw std::runtime_error("`true` exited with " + std::to_string(r.exit_status));
+                        if (!config_.ssh.sftp) co_return "SFTP switched off: file operations run as commands";
+                        const auto deadline = std::chrono::steady_clock::now() + config_.probe_timeout;
+                        auto sftp = co_await pool_->sftp(user, deadline);
+                        if (sftp.session) co_return "";
+                        if (sftp.no_subsystem) co_return "no SFTP subsystem: file operations run as commands";
+                        co_return "SFTP did not start: file operations run as commands";
                       }});
-    probes.push_back({status::ServiceType::scheduler, "", [this, user]() -> asio::awaitable<void> {
+    probes.push_back({status::ServiceType::scheduler, "", [this, user]() -> asio::awaitable<std::string> {
                         UserRunner runner(*pool_, nullptr, user, nullptr);
                         auto health = co_await scheduler_->ping(runner);
                         if (!health.healthy) throw std::runtime_error(health.message);
                         auto version = co_await scheduler_->version(runner);
                         std::lock_guard lock(version_mutex_);
                         scheduler_version_ = version;
+                        co_return "";
                       }});
     for (const auto& fs : config_.file_systems) {
-      probes.push_back({status::ServiceType::filesystem, fs.path, [this, user, path = fs.path]() -> asio::awaitable<void> {
+      probes.push_back({status::ServiceType::filesystem, fs.path, [this, user, path = fs.path]() -> asio::awaitable<std::string> {
                           UserRunner runner(*pool_, nullptr, user, nullptr);
                           core::Command c;
                           c.argv = {"test", "-d", path};
                           auto r = co_await runner.run(std::move(c));
                           if (r.timed_out) throw std::runtime_error("timed out checking " + path);
                           if (!r.ok()) throw std::runtime_error(path + " is not an accessible directory");
+                          co_return "";
                         }});
     }
   }
   if (root.s3 && http) {
     // Any answer below 500 means the endpoint is up: an unsigned request may well be refused.
     probes.push_back({status::ServiceType::s3, "", [http, endpoint = root.s3->endpoint, timeout = config_.probe_timeout]()
-                                                        -> asio::awaitable<void> {
+                                                        -> asio::awaitable<std::string> {
                         net::HttpRequest request;
                         request.url = endpoint + "/";
                         request.timeout = timeout;
@@ -145,6 +166,7 @@ Cluster::Cluster(asio::any_io_executor executor, const config::Cluster& config, 
                         auto response = co_await http->request(std::move(request));
                         if (response.status >= 500)
                           throw std::runtime_error("S3 endpoint answered HTTP " + std::to_string(response.status));
+                        co_return "";
                       }});
   }
   health_ = std::make_unique<status::HealthChecker>(executor, config_.name, config_.health_interval,
@@ -210,6 +232,7 @@ asio::awaitable<std::vector<scheduler::Account>> Cluster::accounts(const std::st
 
 asio::awaitable<void> Cluster::authorize(const std::string& user, const std::vector<std::string>& scopes,
                                          std::vector<http::BackendCall>* log) {
+  if (user_rate_limit_) limits::charge(*user_rate_limit_, user, "from this user on system '" + name() + "'");
   const auto& access = config_.access;
   for (const auto& required : access.required_scopes)
     if (std::find(scopes.begin(), scopes.end(), required) == scopes.end())

@@ -17,6 +17,7 @@
 #include "config/config.hpp"
 #include "core/command.hpp"
 #include "http/types.hpp"
+#include "limits/token_buckets.hpp"
 #include "net/http_client.hpp"
 #include "scheduler/scheduler.hpp"
 #include "ssh/pool.hpp"
@@ -33,6 +34,9 @@ class UserRunner final : public core::CommandRunner {
   boost::asio::awaitable<core::CommandResult> run(core::Command command) override;
   std::string user() const override { return user_; }
   void record_call(std::string what, int status, std::chrono::microseconds duration) override;
+  // The SFTP session of the user's pooled connection, unless switched off or the server has
+  // none; refused at once (503) when SSH is known to be down, as run() is.
+  boost::asio::awaitable<std::shared_ptr<core::RemoteFiles>> files() override;
 
   // Starts argv (joined by core::command_line, without the remote `timeout` run() adds: a
   // transfer lasts as long as its data) and returns its channel for streaming. The audit line
@@ -72,12 +76,16 @@ class Cluster {
   static constexpr std::chrono::seconds kAccountsTtl{30};
   boost::asio::awaitable<std::vector<scheduler::Account>> accounts(const std::string& user, core::CommandRunner& runner);
 
+  // The cluster's own bucket per user (clusters[].user_rate_limit), for the metrics; null without one.
+  const limits::TokenBuckets* user_rate_limit() const { return user_rate_limit_.get(); }
+
   // The scheduler's version as the last health probe read it ("" until then).
   std::string scheduler_version() const;
 
-  // Throws core::Failure(forbidden) when the user must not be reached through the gateway (root,
-  // the probe user, access.deny_users, no such account, a uid below access.min_uid: identity.hpp)
-  // or the access rule refuses them. The account and its groups are looked up as the probe user
+  // Throws core::Failure(rate_limited) when the user is over this cluster's user_rate_limit
+  // (each call is charged: one request naming the cluster), then core::Failure(forbidden) when
+  // the user must not be reached through the gateway (root, the probe user, access.deny_users,
+  // no such account, a uid below access.min_uid: identity.hpp) or the access rule refuses them. The account and its groups are looked up as the probe user
   // before anyone logs in as the user, and cached for a few minutes. Every API calls this before
   // it runs anything as the user.
   boost::asio::awaitable<void> authorize(const std::string& user, const std::vector<std::string>& scopes,
@@ -91,6 +99,7 @@ class Cluster {
   std::unique_ptr<ssh::Pool> pool_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unique_ptr<status::HealthChecker> health_;
+  std::unique_ptr<limits::TokenBuckets> user_rate_limit_;
 
   mutable std::mutex version_mutex_;
   std::string scheduler_version_;

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -152,6 +153,35 @@ class Section {
   bool valid_ = true;
 };
 
+// {rate: requests per second, burst: requests at once}
+void read_rate(Section& parent, const std::string& key, std::optional<Rate>& out, std::vector<ConfigError>& errors) {
+  if (!parent.has(key)) return;
+  Section r(parent.get(key), parent.key_path(key), errors);
+  r.require("rate");
+  r.require("burst");
+  std::optional<double> rate;
+  unsigned burst = 1;
+  r.real("rate", rate, 0, 1e9);
+  r.integer("burst", burst, 1, 1'000'000'000);
+  if (rate && *rate <= 0) r.error("rate", "must be above 0 (to lift a limit, set rate_limits.enabled: false)");
+  out = Rate{rate.value_or(1), static_cast<double>(burst)};
+}
+
+// "192.0.2.7", "10.0.0.0/8", "::1", "2001:db8::/32"
+bool is_address_or_cidr(const std::string& text) {
+  auto slash = text.find('/');
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(text.substr(0, slash), ec);
+  if (ec) return false;
+  if (slash == std::string::npos) return true;
+  unsigned bits = 0;
+  auto digits = std::string_view(text).substr(slash + 1);
+  auto [p, e] = std::from_chars(digits.data(), digits.data() + digits.size(), bits);
+  return e == std::errc() && p == digits.data() + digits.size() && !digits.empty() && bits <= (address.is_v4() ? 32u : 128u);
+}
+
+bool is_loopback_host(const std::string& host) { return host == "127.0.0.1" || host == "::1" || host == "localhost"; }
+
 // Unix user and group names as Portico accepts them anywhere (config, tokens, requests).
 const std::regex kNamePattern("^[a-z_][a-z0-9_-]{0,31}$");
 const std::regex kClusterNamePattern("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
@@ -179,9 +209,10 @@ void read_server(Section& s, Server& server, const std::string& base_dir, std::v
     l.size("max_body_bytes", server.limits.max_body_bytes);
     l.duration("request_timeout", server.limits.request_timeout);
     l.duration("idle_timeout", server.limits.idle_timeout);
+    l.size("min_upload_rate", server.limits.min_upload_rate);
     l.duration("shutdown_grace", server.limits.shutdown_grace);
   }
-  const bool loopback = server.host == "127.0.0.1" || server.host == "::1" || server.host == "localhost";
+  const bool loopback = is_loopback_host(server.host);
   if (!server.tls && !loopback && !server.allow_plain_http_off_loopback)
     s.error("host", "plain HTTP is only served on loopback; configure server.tls or set allow_plain_http_off_loopback");
 }
@@ -214,6 +245,7 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
   c.string("probe_user", cluster.probe_user);
   if (!cluster.probe_user.empty() && !std::regex_match(cluster.probe_user, kNamePattern))
     c.error("probe_user", "\"" + cluster.probe_user + "\" is not a valid user name");
+  read_rate(c, "user_rate_limit", cluster.user_rate_limit, errors);
 
   if (c.has("ssh")) {
     Section s(c.get("ssh"), c.key_path("ssh"), errors);
@@ -240,6 +272,7 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
     s.duration("idle_timeout", cluster.ssh.idle_timeout);
     s.duration("keepalive", cluster.ssh.keepalive);
     s.size("max_output_bytes", cluster.ssh.max_output_bytes);
+    s.boolean("sftp", cluster.ssh.sftp);
   }
 
   if (c.has("scheduler")) {
@@ -415,6 +448,8 @@ void read_facility(Section& f, Config& cfg, std::vector<ConfigError>& errors) {
   if (!fac.public_base_url.empty() && !is_http_url(fac.public_base_url))
     f.error("public_base_url", "expected an http:// or https:// URL, got \"" + fac.public_base_url + "\"");
   f.strings("trusted_proxies", fac.trusted_proxies);
+  for (const auto& p : fac.trusted_proxies)
+    if (!is_address_or_cidr(p) || p.find('/') != std::string::npos) f.error("trusted_proxies", "\"" + p + "\" is not an IP address");
   f.strings("operators", fac.operators);
   for (const auto& o : fac.operators)
     if (!std::regex_match(o, kNamePattern)) f.error("operators", "\"" + o + "\" is not a valid user name");
@@ -422,6 +457,8 @@ void read_facility(Section& f, Config& cfg, std::vector<ConfigError>& errors) {
   if (fac.event_retention < std::chrono::seconds(3600)) f.error("event_retention", "must be at least 1h");
   f.duration("idempotency_ttl", fac.idempotency_ttl);
   if (fac.idempotency_ttl < std::chrono::seconds(60)) f.error("idempotency_ttl", "must be at least 1m");
+  f.duration("job_spec_retention", fac.job_spec_retention);
+  if (fac.job_spec_retention < std::chrono::seconds(3600)) f.error("job_spec_retention", "must be at least 1h");
 
   if (f.has("sites")) {
     auto list = f.get("sites");
@@ -635,6 +672,10 @@ LoadResult parse_config(const std::string& yaml_text, const std::string& base_di
       s.duration("cert_validity", ca.cert_validity);
       if (ca.cert_validity < std::chrono::seconds(60))
         s.error("cert_validity", "must be at least 60s so a certificate outlives one request");
+      s.strings("source_addresses", ca.source_addresses);
+      for (const auto& a : ca.source_addresses)
+        if (!is_address_or_cidr(a))
+          s.error("source_addresses", "'" + a.substr(0, 64) + "' is not an IP address or a network (address/bits)");
       cfg.ssh_ca = ca;
     }
     if (top.has("static_keys")) {
@@ -714,12 +755,46 @@ LoadResult parse_config(const std::string& yaml_text, const std::string& base_di
       t.size("max_download_bytes", cfg.tasks.max_download_bytes);
       if (cfg.tasks.max_download_bytes > 64 * 1024 * 1024)
         t.error("max_download_bytes", "must be at most 64MiB (the result is kept in the store, base64)");
+      t.duration("direct_timeout", cfg.tasks.direct_timeout);
+      if (cfg.tasks.direct_timeout < std::chrono::seconds(1) || cfg.tasks.direct_timeout > std::chrono::hours(1))
+        t.error("direct_timeout", "must be between 1s and 1h");
     }
     {
       // Read after the clusters and s3, whose resources it names; defaults without the section.
       Section f(top.has("facility") ? top.get("facility") : YAML::Node(), "facility", errors);
       read_facility(f, cfg, errors);
       check_resource_names(cfg, errors);
+    }
+    if (top.has("rate_limits")) {
+      Section r(top.get("rate_limits"), "rate_limits", errors);
+      auto& rl = cfg.rate_limits;
+      r.boolean("enabled", rl.enabled);
+      std::optional<Rate> per_address, per_user;
+      read_rate(r, "per_address", per_address, errors);
+      read_rate(r, "per_user", per_user, errors);
+      rl.per_address = per_address.value_or(rl.per_address);
+      rl.per_user = per_user.value_or(rl.per_user);
+      if (r.has("apis")) {
+        Section a(r.get("apis"), r.key_path("apis"), errors);
+        read_rate(a, "firecrest", rl.firecrest, errors);
+        read_rate(a, "iri", rl.iri, errors);
+      }
+      r.integer("max_buckets", rl.max_buckets, 100, 100'000'000);
+    }
+    if (top.has("metrics")) {
+      Section m(top.get("metrics"), "metrics", errors);
+      auto& mc = cfg.metrics;
+      m.strings("allow", mc.allow);
+      for (const auto& a : mc.allow)
+        if (!is_address_or_cidr(a)) m.error("allow", "\"" + a + "\" is neither an IP address nor a CIDR such as 10.0.0.0/8");
+      m.string("host", mc.host);
+      m.integer("port", mc.port, 1, 65535);
+      boost::system::error_code ec;
+      boost::asio::ip::make_address(mc.host == "localhost" ? "127.0.0.1" : mc.host, ec);
+      if (ec) m.error("host", "not an IP address: " + mc.host);
+      else if (mc.port && !cfg.server.tls && !is_loopback_host(mc.host) && !cfg.server.allow_plain_http_off_loopback)
+        m.error("host", "plain HTTP is only served on loopback; configure server.tls or set server.allow_plain_http_off_loopback");
+      if (mc.port && mc.port == cfg.server.port) m.error("port", "must differ from server.port");
     }
     if (top.has("logging")) {
       Section l(top.get("logging"), "logging", errors);

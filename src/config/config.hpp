@@ -21,8 +21,15 @@ struct ConfigError {
 struct Limits {
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 1024 * 1024;  // JSON bodies; uploads have their own per-cluster cap
+  // A buffered request body must arrive within request_timeout of its headers, and a reply (each
+  // piece of a streamed one) be taken by the client within it: a client that stops reading is cut.
   std::chrono::milliseconds request_timeout{60'000};
+  // A connection waits this long for a request, and the request's headers must be complete
+  // within it (a header trickle is cut); a streamed body may stall this long at most.
   std::chrono::milliseconds idle_timeout{30'000};
+  // A streamed body (an upload) must average at least this many bytes per second of the time the
+  // server waits on the client, after idle_timeout of grace: a byte-at-a-time trickle is cut.
+  std::size_t min_upload_rate = 1024;
   std::chrono::milliseconds shutdown_grace{10'000};
 };
 
@@ -55,6 +62,10 @@ struct Auth {
 struct SshCa {
   std::string private_key_file;  // OpenSSH private key of the user CA that sshd trusts
   std::chrono::seconds cert_validity{300};
+  // The gateway's addresses or networks (CIDR), as the clusters' sshd sees them: when set, each
+  // certificate carries them as its source-address critical option, so a certificate taken
+  // from Portico is of no use anywhere else.
+  std::vector<std::string> source_addresses;
 };
 
 struct StaticKey {
@@ -74,6 +85,9 @@ struct Ssh {
   std::chrono::milliseconds idle_timeout{120'000};
   std::chrono::milliseconds keepalive{30'000};
   std::size_t max_output_bytes = 5 * 1024 * 1024;
+  // File operations that need no tool go over one SFTP session per connection (the server
+  // falls back to commands by itself when it has no sftp subsystem); false: always commands.
+  bool sftp = true;
 };
 
 enum class SchedulerType { slurm, slurm_rest, pbs };
@@ -146,6 +160,36 @@ struct Compute {
   std::vector<std::string> mount_words = {"--bind", "{source}:{target}:{mode}"};
 };
 
+// A token bucket: `rate` requests per second on average, up to `burst` at once.
+struct Rate {
+  double rate = 0;
+  double burst = 0;
+};
+
+// Requests over these limits are answered 429 with Retry-After (limits/token_buckets.hpp).
+struct RateLimits {
+  bool enabled = true;
+  // Every request, by client address (IPv6 by /64; behind facility.trusted_proxies, the address
+  // they forwarded), before anything else is done with it.
+  Rate per_address{1000, 2000};
+  // Each user's requests to one API, charged once the token is verified; `firecrest` and `iri`
+  // replace it for their API.
+  Rate per_user{100, 200};
+  std::optional<Rate> firecrest;
+  std::optional<Rate> iri;
+  // Buckets kept per kind (addresses, each API's users, each cluster's users): beyond, the least
+  // recently used is forgotten; a bucket that has refilled is forgotten anyway.
+  std::size_t max_buckets = 65536;
+};
+
+// Who may read /metrics (others get 404, as for any unknown path), and where.
+struct Metrics {
+  std::vector<std::string> allow = {"127.0.0.0/8", "::1/128"};  // client addresses or CIDRs
+  // port 0: /metrics is on the API's listener; else only on its own listener at host:port.
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+};
+
 struct Cluster {
   std::string name;
   Ssh ssh;
@@ -160,6 +204,9 @@ struct Cluster {
   std::string probe_user;
   std::chrono::milliseconds health_interval{30'000};
   std::chrono::milliseconds probe_timeout{10'000};
+  // Each user's requests that name this cluster, in either API (rate_limits below); none: no
+  // bucket of its own.
+  std::optional<Rate> user_rate_limit;
 };
 
 // The S3 staging area of transfers.
@@ -190,6 +237,9 @@ struct Tasks {
   std::size_t per_user = 8;                                   // a user's tasks running at once; more wait
   std::chrono::seconds retention{24 * 3600};                  // kept this long after they end
   std::size_t max_download_bytes = 5 * 1024 * 1024;           // a download's bytes in the result, beyond: a URI
+  // cp, mv, rm, compress and extract run as a command for this long at most; one that takes
+  // longer is stopped and taken over by a transfer job, which the task then follows.
+  std::chrono::seconds direct_timeout{30};
 };
 
 // The facility the IRI API describes: who runs it, its sites, the resources beyond the clusters,
@@ -247,6 +297,9 @@ struct Facility {
   std::chrono::seconds event_retention{90 * 24 * 3600};
   // How long an Idempotency-Key of launchJob/updateJob is remembered.
   std::chrono::seconds idempotency_ttl{24 * 3600};
+  // How long the PSI/J specification of an IRI job is kept for getJob (the job itself stays in
+  // the scheduler's accounting).
+  std::chrono::seconds job_spec_retention{90 * 24 * 3600};
 };
 
 struct Logging {
@@ -265,6 +318,8 @@ struct Config {
   Tasks tasks;
   Facility facility;
   Logging logging;
+  RateLimits rate_limits;
+  Metrics metrics;
 };
 
 // The names of the resources Portico derives from a configuration, in the order the facility

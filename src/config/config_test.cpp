@@ -132,6 +132,22 @@ TEST(Sizes, ParsesUnits) {
   EXPECT_FALSE(parse_size("20000000TiB"));
 }
 
+TEST(Config, SftpIsOnByDefaultAndCanBeSwitchedOff) {
+  auto on = parse_config(kMinimal);
+  ASSERT_TRUE(on.errors.empty()) << dump(on);
+  EXPECT_TRUE(on.config->clusters[0].ssh.sftp);
+  auto with = [](const std::string& value) {
+    std::string text = kMinimal;
+    text.replace(text.find("host_public_key"), 0, "sftp: " + value + ", ");
+    return parse_config(text);
+  };
+  auto off = with("false");
+  ASSERT_TRUE(off.errors.empty()) << dump(off);
+  EXPECT_FALSE(off.config->clusters[0].ssh.sftp);
+  auto bad = with("sometimes");
+  EXPECT_TRUE(has_error(bad, "clusters[0].ssh.sftp", "true or false")) << dump(bad);
+}
+
 TEST(Config, PbsSchedulerIsAccepted) {
   std::string text = kMinimal;
   text.replace(text.find("    file_systems:"), 0, "    scheduler: {type: pbs}\n");
@@ -332,4 +348,80 @@ clusters:
   EXPECT_TRUE(has_error(bad, "clusters[0].file_systems[0].quota_command", "first word")) << dump(bad);
   EXPECT_TRUE(has_error(bad, "clusters[0].file_systems[1].quota_command", "{group}")) << dump(bad);
   EXPECT_TRUE(has_error(bad, "clusters[1].scheduler.projects", "only for pbs")) << dump(bad);
+}
+
+TEST(Config, RateLimitsAndMetricsDefaults) {
+  auto r = parse_config(kMinimal);
+  ASSERT_TRUE(r.errors.empty()) << dump(r);
+  const auto& c = *r.config;
+  EXPECT_TRUE(c.rate_limits.enabled);
+  EXPECT_EQ(c.rate_limits.per_user.rate, 100);
+  EXPECT_EQ(c.rate_limits.per_user.burst, 200);
+  EXPECT_GT(c.rate_limits.per_address.rate, c.rate_limits.per_user.rate);
+  EXPECT_FALSE(c.rate_limits.firecrest);
+  EXPECT_FALSE(c.clusters[0].user_rate_limit);
+  EXPECT_EQ(c.metrics.allow, (std::vector<std::string>{"127.0.0.0/8", "::1/128"}));
+  EXPECT_EQ(c.metrics.port, 0);
+  EXPECT_EQ(c.server.limits.min_upload_rate, 1024u);
+}
+
+TEST(Config, RateLimitsMetricsAndUploadRateAreRead) {
+  auto r = parse_config(std::string(kMinimal) + R"(
+    user_rate_limit: {rate: 0.5, burst: 3}
+server:
+  limits: {min_upload_rate: 4KiB}
+rate_limits:
+  per_address: {rate: 50, burst: 60}
+  per_user: {rate: 5, burst: 10}
+  apis:
+    iri: {rate: 2, burst: 4}
+  max_buckets: 1000
+metrics:
+  allow: [10.0.0.0/8, 192.0.2.7, "2001:db8::/32"]
+  host: 127.0.0.1
+  port: 9464
+)");
+  ASSERT_TRUE(r.errors.empty()) << dump(r);
+  const auto& c = *r.config;
+  EXPECT_EQ(c.rate_limits.per_address.rate, 50);
+  EXPECT_EQ(c.rate_limits.per_user.burst, 10);
+  ASSERT_TRUE(c.rate_limits.iri);
+  EXPECT_EQ(c.rate_limits.iri->rate, 2);
+  EXPECT_FALSE(c.rate_limits.firecrest);
+  EXPECT_EQ(c.rate_limits.max_buckets, 1000u);
+  ASSERT_TRUE(c.clusters[0].user_rate_limit);
+  EXPECT_EQ(c.clusters[0].user_rate_limit->rate, 0.5);
+  EXPECT_EQ(c.clusters[0].user_rate_limit->burst, 3);
+  EXPECT_EQ(c.metrics.allow.size(), 3u);
+  EXPECT_EQ(c.metrics.port, 9464);
+  EXPECT_EQ(c.server.limits.min_upload_rate, 4096u);
+}
+
+TEST(Config, RateLimitAndMetricsErrorsNameTheirKeys) {
+  auto r = parse_config(std::string(kMinimal) + R"(
+    user_rate_limit: {rate: 1}
+rate_limits:
+  enabled: maybe
+  per_address: {rate: 0, burst: 1}
+  per_user: {rate: 1, burst: 0.5, per: second}
+  apis: {firecrest: {rate: fast, burst: 1}, slurm: {rate: 1, burst: 1}}
+  max_buckets: 10
+metrics:
+  allow: [10.0.0.0/33, "not an address", "::1/129"]
+  host: 0.0.0.0
+  port: 8080
+)");
+  EXPECT_FALSE(r.config);
+  EXPECT_TRUE(has_error(r, "clusters[0].user_rate_limit.burst", "required")) << dump(r);
+  EXPECT_TRUE(has_error(r, "rate_limits.enabled", "true or false")) << dump(r);
+  EXPECT_TRUE(has_error(r, "rate_limits.per_address.rate", "above 0")) << dump(r);
+  EXPECT_TRUE(has_error(r, "rate_limits.per_user.burst", "integer")) << dump(r);
+  EXPECT_TRUE(has_error(r, "rate_limits.per_user.per", "unknown key")) << dump(r);
+  EXPECT_TRUE(has_error(r, "rate_limits.apis.firecrest.rate", "number")) << dump(r);
+  EXPECT_TRUE(has_error(r, "rate_limits.apis.slurm", "unknown key")) << dump(r);
+  EXPECT_TRUE(has_error(r, "rate_limits.max_buckets", "100..")) << dump(r);
+  EXPECT_EQ(std::count_if(r.errors.begin(), r.errors.end(), [](const ConfigError& e) { return e.key == "metrics.allow"; }), 3)
+      << dump(r);
+  EXPECT_TRUE(has_error(r, "metrics.host", "loopback")) << dump(r);
+  EXPECT_TRUE(has_error(r, "metrics.port", "server.port")) << dump(r);
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/remote_files.hpp"
 #include "core/stop.hpp"
 
 namespace portico::core {
@@ -48,6 +49,11 @@ class CommandRunner {
   // Records a call to a backend that is not a command, e.g. "slurmrestd:GET /slurm/v0.0.38/jobs"
   // with its HTTP status (-1 when it could not be made), in the request's audit trail.
   virtual void record_call(std::string /*what*/, int /*status*/, std::chrono::microseconds /*duration*/) {}
+
+  // File calls without a command (remote_files.hpp), as the same user; null when the runner has
+  // none (switched off, a server without SFTP, a session that could not start): then every
+  // operation is a command. Runners that wrap another pass its files on.
+  virtual boost::asio::awaitable<std::shared_ptr<RemoteFiles>> files() { co_return nullptr; }
 };
 
 }  // namespace portico::core

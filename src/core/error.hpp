@@ -2,6 +2,7 @@
 // The one error type of Portico's cores. API layers map a Failure to their own wire format
 // (FirecREST JSON, IRI problem+json) in one place each; cores never speak HTTP.
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -41,11 +42,15 @@ class Failure : public std::runtime_error {
   ErrorKind kind() const noexcept { return kind_; }
   const std::string& detail() const noexcept { return detail_; }
   const std::vector<FieldError>& fields() const noexcept { return fields_; }
+  // When the client may try again (Retry-After of a 429 or 503); zero: the API's default.
+  std::chrono::seconds retry_after() const noexcept { return retry_after_; }
+  void set_retry_after(std::chrono::seconds after) noexcept { retry_after_ = after; }
 
  private:
   ErrorKind kind_;
   std::string detail_;
   std::vector<FieldError> fields_;
+  std::chrono::seconds retry_after_{0};
 };
 
 inline Failure validation_error(std::string location, std::string name, std::string message) {

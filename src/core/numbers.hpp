@@ -18,4 +18,13 @@ std::optional<T> parse_decimal(std::string_view text) {
   return value;
 }
 
+// a * b + c when it fits T, else nullopt: seconds, minutes and sizes computed from numbers a tool
+// printed or a client sent, whose digits can be anything.
+template <std::integral T>
+std::optional<T> checked_mul_add(T a, T b, T c) {
+  T product{}, sum{};
+  if (__builtin_mul_overflow(a, b, &product) || __builtin_add_overflow(product, c, &sum)) return std::nullopt;
+  return sum;
+}
+
 }  // namespace portico::core

@@ -91,7 +91,7 @@ core::Failure archive_failure(const core::CommandResult& result, std::string_vie
     begin = begin == std::string_view::npos ? 0 : begin + 1;
     auto end = err.find('\n', at);
     auto line = err.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin);
-    std::string message(line.substr(0, 200));
+    std::string message = message_line(line);
     return core::Failure(core::ErrorKind::bad_request, message, std::string(what) + ": " + message);
   }
   return failure;

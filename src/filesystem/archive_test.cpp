@@ -187,6 +187,19 @@ TEST(ArchiveFailure, ACorruptOrMislabelledArchiveIsABadRequest) {
   EXPECT_EQ(archive_failure(cut, "tar").kind(), ErrorKind::bad_request) << cut.err;
 }
 
+// Found by fuzz/tool_errors_fuzz (corpus: finding-archive-control-characters): tar's line names
+// a member, which may hold any byte; the message reaches the client and the log as one line.
+TEST(ArchiveFailure, TheMessageHoldsNoControlCharacters) {
+  CommandResult result;
+  result.exit_status = 2;
+  result.err = "bzip2: (stdin) is not a bzip2 file.\x01\x1b[31m\rFAKE log line\n";
+  auto f = archive_failure(result, "tar");
+  EXPECT_EQ(f.kind(), ErrorKind::bad_request);
+  EXPECT_EQ(std::string(f.what()), "bzip2: (stdin) is not a bzip2 file.  [31m FAKE log line");
+  result.err = std::string(300, 'x') + " Data integrity error";
+  EXPECT_EQ(std::string(archive_failure(result, "tar").what()), std::string(200, 'x') + "...");
+}
+
 TEST(ArchiveFailure, KeepsTheCoreutilsMapping) {
   TempDir dir;
   auto missing = failed_with_stderr(extract_command(dir.path() + "/nosuch.tgz", dir.path(), Compression::gzip));

@@ -9,16 +9,6 @@ namespace portico::filesystem {
 
 namespace {
 
-constexpr std::size_t max_message_chars = 200;
-
-std::string one_line(std::string_view text) {
-  std::string out(text.substr(0, max_message_chars));
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  if (text.size() > max_message_chars) out += "...";
-  return out;
-}
-
 struct Known {
   std::string_view phrase;
   core::ErrorKind kind;
@@ -44,6 +34,15 @@ std::string status_text(const core::CommandResult& result) {
 
 }  // namespace
 
+std::string message_line(std::string_view text) {
+  constexpr std::size_t max_message_chars = 200;
+  std::string out(text.substr(0, max_message_chars));
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  if (text.size() > max_message_chars) out += "...";
+  return out;
+}
+
 core::Failure command_failure(const core::CommandResult& result, std::string_view what) {
   std::string detail = fmt::format("{}: {}", what, status_text(result));
   if (result.timed_out || result.exit_status == 124)
@@ -65,12 +64,12 @@ core::Failure command_failure(const core::CommandResult& result, std::string_vie
     if (first_line.empty()) first_line = line;
     for (const auto& k : known)
       if (line.find(k.phrase) != std::string_view::npos)
-        return core::Failure(k.kind, one_line(line), detail + ": " + one_line(line));
+        return core::Failure(k.kind, message_line(line), detail + ": " + message_line(line));
   }
   if (first_line.empty())
     return core::Failure(core::ErrorKind::internal, fmt::format("{} failed with {}", what, status_text(result)),
                          detail);
-  return core::Failure(core::ErrorKind::internal, one_line(first_line), detail + ": " + one_line(first_line));
+  return core::Failure(core::ErrorKind::internal, message_line(first_line), detail + ": " + message_line(first_line));
 }
 
 const std::string& successful_output(const core::CommandResult& result, std::string_view what) {

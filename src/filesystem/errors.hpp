@@ -30,6 +30,11 @@ namespace portico::filesystem {
 // adds `what` and the exit status. what: the command as a reader knows it, e.g. "ls".
 core::Failure command_failure(const core::CommandResult& result, std::string_view what);
 
+// A line of a tool's stderr as a message for the client and the log: control characters replaced
+// by spaces, at most 200 characters ("..." when cut). The line names the user's files, so it may
+// hold anything a file name can (an escape sequence, a carriage return).
+std::string message_line(std::string_view line);
+
 // Returns result.out when the command succeeded and its stdout was not cut at the output cap.
 // Throws command_failure() when it failed, and core::Failure(too_large) when stdout was cut
 // (a listing or a file read that ends early would be silently wrong).

@@ -62,11 +62,7 @@ bool head_tail_cut(const std::string& out, const HeadTailRequest& request, std::
 FilePart parse_head_tail_output(std::string out, const HeadTailRequest& request, std::int64_t max_content) {
   auto s = split(out, request);
   auto length = static_cast<std::int64_t>(out.size() - s.content_at);
-  if (length > max_content)
-    throw core::Failure(core::ErrorKind::too_large,
-                        fmt::format("the content asked for is over the limit of {} bytes; use a smaller count, "
-                                    "view with an offset, or the transfer API",
-                                    max_content));
+  if (length > max_content) throw part_too_large(max_content);
   FilePart part;
   part.content = out.substr(s.content_at);
   if (request.head) {
@@ -76,6 +72,27 @@ FilePart parse_head_tail_output(std::string out, const HeadTailRequest& request,
     // The file may have changed between stat and tail; positions never go below 0.
     part.end = std::max(s.size, length);
     part.start = part.end - length;
+  }
+  return part;
+}
+
+core::Failure part_too_large(std::int64_t max_content) {
+  return core::Failure(core::ErrorKind::too_large,
+                       fmt::format("the content asked for is over the limit of {} bytes; use a smaller count, "
+                                   "view with an offset, or the transfer API",
+                                   max_content));
+}
+
+FilePart byte_range(std::int64_t size, const HeadTailRequest& request) {
+  const auto n = request.count.count;
+  FilePart part;
+  if (request.head) {
+    // head -c N: the first N; head -c -N: all but the last N.
+    part.end = request.skip ? std::max<std::int64_t>(size - n, 0) : std::min(n, size);
+  } else {
+    // tail -c N: the last N; tail -c +N: from the Nth byte on (+0 is +1).
+    part.start = request.skip ? std::min(std::max<std::int64_t>(n, 1) - 1, size) : std::max<std::int64_t>(size - n, 0);
+    part.end = size;
   }
   return part;
 }

@@ -6,6 +6,7 @@
 //
 // Thread safety: pure functions of their arguments; call from any thread.
 
+#include "core/error.hpp"
 #include "filesystem/validate.hpp"
 
 #include <cstdint>
@@ -41,5 +42,13 @@ FilePart parse_head_tail_output(std::string out, const HeadTailRequest& request,
 // True when the content was cut at max_content + 1 (checked before the exit status, which is then
 // SIGPIPE's).
 bool head_tail_cut(const std::string& out, const HeadTailRequest& request, std::int64_t max_content);
+
+// For a count in bytes: the bytes [start, end) of a file of `size` bytes that head -c or tail -c
+// would print, so a file call can read just those (file_calls.hpp).
+// REQUIRES: request.count.unit is bytes.
+FilePart byte_range(std::int64_t size, const HeadTailRequest& request);
+
+// The failure of a part over max_content, the same whichever way the part was read.
+core::Failure part_too_large(std::int64_t max_content);
 
 }  // namespace portico::filesystem

@@ -133,3 +133,25 @@ TEST(HeadTail, AMissingOrMalformedSizeLineIsAnInternalError) {
     }
   }
 }
+
+TEST(HeadTail, TheByteRangeOfAFileIsWhatHeadAndTailPrint) {
+  // Every count in bytes against the real head and tail, on sizes around the count.
+  TempDir dir;
+  for (std::int64_t size : {0, 1, 2, 7, 64}) {
+    std::string content;
+    for (std::int64_t i = 0; i < size; ++i) content += static_cast<char>('a' + i % 26);
+    std::string path = dir.path() + "/f" + std::to_string(size);
+    write_file(path, content);
+    for (bool head : {true, false})
+      for (bool skip : {false, true})
+        for (std::int64_t n : {0, 1, 2, 6, 7, 8, 63, 64, 65, 1000}) {
+          auto r = req(head, skip, bytes, n);
+          auto expected = read_part(path, r);
+          auto range = byte_range(size, r);
+          EXPECT_EQ(content.substr(range.start, range.end - range.start), expected.content)
+              << "size " << size << (head ? " head" : " tail") << (skip ? " skip " : " ") << n;
+          EXPECT_EQ(range.start, expected.start) << "size " << size << (head ? " head" : " tail") << (skip ? " skip " : " ") << n;
+          EXPECT_EQ(range.end, expected.end) << "size " << size << (head ? " head" : " tail") << (skip ? " skip " : " ") << n;
+        }
+  }
+}

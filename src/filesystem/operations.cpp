@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/shell.hpp"
 #include "filesystem/errors.hpp"
+#include "filesystem/file_calls.hpp"
 
 namespace portico::filesystem {
 
@@ -85,6 +86,14 @@ Task<std::string> checksum(core::CommandRunner& runner, const std::string& path)
 
 Task<FilePart> head_tail(core::CommandRunner& runner, const std::string& path, const HeadTailRequest& request,
                          std::int64_t max_content) {
+  if (request.count.unit == HeadTailCount::Unit::bytes) {
+    if (auto files = co_await runner.files()) {
+      file_calls::Record record(runner, request.head ? "head" : "tail");
+      auto part = co_await file_calls::head_tail(*files, path, request, max_content);
+      record.done(part.has_value());
+      if (part) co_return std::move(*part);
+    }
+  }
   core::Command cmd;
   cmd.argv = head_tail_command(path, request, max_content);
   cmd.max_output = static_cast<std::size_t>(max_content) + 64;  // + tail's size line
@@ -97,6 +106,12 @@ Task<FilePart> head_tail(core::CommandRunner& runner, const std::string& path, c
 }
 
 Task<std::string> view(core::CommandRunner& runner, const std::string& path, const ViewRange& range) {
+  if (auto files = co_await runner.files()) {
+    file_calls::Record record(runner, "view");
+    auto bytes = co_await file_calls::view(*files, path, range);
+    record.done(bytes.has_value());
+    if (bytes) co_return std::move(*bytes);
+  }
   // dd reads exactly [offset, offset + size) in bytes; "if=" + an absolute path is one word.
   auto argv = with_c_locale({"dd", "if=" + path, "iflag=skip_bytes,count_bytes,fullblock", "bs=65536",
                              "skip=" + std::to_string(range.offset), "count=" + std::to_string(range.size),
@@ -137,17 +152,26 @@ Task<LsEntry> chown(core::CommandRunner& runner, const std::string& path, const 
   co_return entry;
 }
 
-Task<void> copy(core::CommandRunner& runner, const std::string& source, const std::string& target, bool dereference) {
-  auto argv = with_c_locale({"cp", "--force", "-R", dereference ? "-L" : "-P", "--preserve=all", "--", source, target});
+Task<void> copy(core::CommandRunner& runner, const std::string& source, const std::string& target, bool dereference,
+                bool exact_target) {
+  auto argv = with_c_locale({"cp", "--force", exact_target ? "-RT" : "-R", dereference ? "-L" : "-P", "--preserve=all",
+                             "--", source, target});
   co_await run_checked(runner, std::move(argv), "cp");
 }
 
-Task<void> move(core::CommandRunner& runner, const std::string& source, const std::string& target) {
-  auto argv = with_c_locale({"mv", "--force", "--", source, target});
+Task<void> move(core::CommandRunner& runner, const std::string& source, const std::string& target, bool exact_target) {
+  auto argv = exact_target ? with_c_locale({"mv", "--force", "-T", "--", source, target})
+                           : with_c_locale({"mv", "--force", "--", source, target});
   co_await run_checked(runner, std::move(argv), "mv");
 }
 
 Task<void> rm(core::CommandRunner& runner, const std::string& path) {
+  if (auto files = co_await runner.files()) {
+    file_calls::Record record(runner, "rm");
+    const bool removed = co_await file_calls::rm(*files, path);
+    record.done(removed);
+    if (removed) co_return;
+  }
   auto argv = with_c_locale({"rm", "-r", "--interactive=never", "--", path});
   co_await run_checked(runner, std::move(argv), "rm");
 }

@@ -49,8 +49,12 @@ Task<LsEntry> chown(core::CommandRunner& runner, const std::string& path, const 
 
 // cp -R (as the transfer job's copy does, attributes preserved); dereference: follow symbolic
 // links in the source rather than copy them as links.
-Task<void> copy(core::CommandRunner& runner, const std::string& source, const std::string& target, bool dereference);
-Task<void> move(core::CommandRunner& runner, const std::string& source, const std::string& target);
+// exact_target: `target` is the destination itself, never a directory to copy or move into
+// (cp/mv -T), so that a transfer job can take over an interrupted attempt (job_scripts.hpp).
+Task<void> copy(core::CommandRunner& runner, const std::string& source, const std::string& target, bool dereference,
+                bool exact_target = false);
+Task<void> move(core::CommandRunner& runner, const std::string& source, const std::string& target,
+                bool exact_target = false);
 // REQUIRES: path is not a file system's root (the API refuses that first).
 Task<void> rm(core::CommandRunner& runner, const std::string& path);
 // Throws core::Failure(too_large) when a pattern matches more names than a command's output cap.

@@ -7,6 +7,6 @@
 
 namespace portico::http {
 
-void set_failure_headers(Response& response, core::ErrorKind kind);
+void set_failure_headers(Response& response, const core::Failure& failure);
 
 }  // namespace portico::http

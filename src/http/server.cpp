@@ -8,8 +8,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/rand.h>
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
@@ -23,42 +21,45 @@ namespace beast = boost::beast;
 using asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-std::string new_request_id() {
-  // Unique, not secret: a random per-process prefix and a counter. (RAND_bytes per request
-  // showed up as a fifth of the CPU time of a small authenticated request.)
-  static const std::uint64_t prefix = [] {
-    std::uint64_t p = 0;
-    RAND_bytes(reinterpret_cast<unsigned char*>(&p), sizeof p);
-    return p;
-  }();
-  static std::atomic<std::uint64_t> counter{0};
-  return fmt::format("{:016x}{:016x}", prefix, counter.fetch_add(1, std::memory_order_relaxed));
-}
-
-std::string sane_request_id(std::string_view value) {
-  if (value.empty() || value.size() > 128) return {};
-  for (unsigned char c : value)
-    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':')) return {};
-  return std::string(value);
-}
-
-std::string trace_id_from_traceparent(std::string_view v) {
-  auto hex = [](std::string_view s) {
-    for (unsigned char c : s)
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    return true;
-  };
-  if (v.size() < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return {};
-  auto version = v.substr(0, 2), trace = v.substr(3, 32), parent = v.substr(36, 16);
-  if (!hex(version) || version == "ff" || !hex(trace) || !hex(parent)) return {};
-  if (trace == std::string(32, '0') || parent == std::string(16, '0')) return {};
-  return std::string(trace);
-}
-
 namespace {
 
 using core::ErrorKind;
 using core::Failure;
+
+// A deadline for reading a request's body that, unlike the stream's own timeout (which closes the
+// socket), only cancels the read when it passes: the server can still answer 408. Lives on the
+// connection's strand, as the reads it guards; a read that completed as it passed has nothing to
+// cancel, so callers check expired() after each read.
+class ReadDeadline {
+ public:
+  template <typename Stream>
+  ReadDeadline(Stream& stream, std::chrono::steady_clock::duration after)
+      : state_(std::make_shared<State>()), timer_(stream.get_executor()) {
+    auto& socket = beast::get_lowest_layer(stream);
+    socket.expires_never();
+    timer_.expires_after(after);
+    timer_.async_wait([state = state_, &socket](boost::system::error_code ec) {
+      if (ec || state->over) return;
+      state->expired = true;
+      socket.cancel();
+    });
+  }
+  ~ReadDeadline() {
+    state_->over = true;
+    timer_.cancel();
+  }
+  ReadDeadline(const ReadDeadline&) = delete;
+  ReadDeadline& operator=(const ReadDeadline&) = delete;
+  bool expired() const { return state_->expired; }
+
+ private:
+  struct State {
+    bool over = false;  // the read is done: a timer that fired meanwhile must not cancel what follows
+    bool expired = false;
+  };
+  std::shared_ptr<State> state_;
+  asio::steady_timer timer_;
+};
 
 // A request body read by the handler as it arrives: Beast's parser with a buffer_body, filled
 // straight into the handler's buffer.
@@ -97,8 +98,18 @@ class StreamedBody final : public BodyReader {
     for (;;) {
       parser_.get().body().data = out.data();
       parser_.get().body().size = out.size();
-      lowest.expires_after(limits_.idle_timeout);  // a client that stalls is cut off
+      // A client that stalls for the idle timeout is cut off, and so is one trickling its body
+      // slower than min_upload_rate: counted over the time spent waiting on it, not the time the
+      // handler spends passing the bytes on (a slow cluster is not the client's fault).
+      const auto allowance = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          limits_.idle_timeout + std::chrono::duration<double>(static_cast<double>(ctx_.streamed_bytes) /
+                                                                static_cast<double>(limits_.min_upload_rate)));
+      if (waited_ >= allowance) fail(beast::error::timeout);
+      const auto began = std::chrono::steady_clock::now();
+      ReadDeadline deadline(stream_, std::min<std::chrono::steady_clock::duration>(limits_.idle_timeout, allowance - waited_));
       auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, use_tuple);
+      if (deadline.expired()) ec = beast::error::timeout;
+      waited_ += std::chrono::steady_clock::now() - began;
       const auto got = out.size() - parser_.get().body().size;
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec && !(ec == bhttp::error::end_of_stream && parser_.is_done())) fail(ec);
@@ -138,7 +149,7 @@ class StreamedBody final : public BodyReader {
   [[noreturn]] void fail(boost::system::error_code ec) {
     failed_ = true;
     if (ec == beast::error::timeout)
-      throw Failure(ErrorKind::timeout, "the request body stalled for longer than the idle timeout");
+      throw Failure(ErrorKind::timeout, "the request body stalled, or arrived slower than the server accepts");
     throw Failure(ErrorKind::bad_request, "the request body was not received completely: " + ec.message());
   }
 
@@ -149,6 +160,7 @@ class StreamedBody final : public BodyReader {
   RequestContext& ctx_;
   bool expect_continue_ = false;
   bool failed_ = false;
+  std::chrono::steady_clock::duration waited_{0};  // spent in reads, waiting on the client
 };
 
 // A response body written by the handler as it is produced.
@@ -332,16 +344,25 @@ asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
         ec == asio::error::connection_reset || ec == asio::error::eof) {
       co_return;
     }
-    if (!ec) ctx.target = std::string(parser.get().target().substr(0, 2048));
     std::optional<Response> refused;
+    if (!ec) {
+      const auto& header = parser.get();
+      ctx.target = std::string(header.target().substr(0, 2048));
+      if (auto it = header.find("X-Request-ID"); it != header.end()) ctx.request_id = sane_request_id(it->value());
+      if (auto it = header.find("traceparent"); it != header.end()) ctx.trace_id = trace_id_from_traceparent(it->value());
+      if (hooks_.admit) refused = hooks_.admit(header, ctx);
+    }
+    if (ctx.request_id.empty()) ctx.request_id = new_request_id();
     const auto too_large = [&] {
       return hooks_.reject(Status::payload_too_large,
                            "request body exceeds " + std::to_string(config_.limits.max_body_bytes) + " bytes", ctx);
     };
     // Asked only of requests that have a body: the hook routes the request, which the handler
     // does again.
-    const bool streamed = !ec && !parser.is_done() && hooks_.streams_body && hooks_.streams_body(parser.get());
-    if (ec == bhttp::error::header_limit) {
+    const bool streamed = !ec && !refused && !parser.is_done() && hooks_.streams_body && hooks_.streams_body(parser.get());
+    if (refused) {
+      // admitted no further
+    } else if (ec == bhttp::error::header_limit) {
       refused = hooks_.reject(Status::request_header_fields_too_large,
                               "request headers exceed " + std::to_string(config_.limits.max_header_bytes) + " bytes", ctx);
     } else if (ec) {
@@ -352,9 +373,14 @@ asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
         refused = too_large();
       } else {
         parser.body_limit(config_.limits.max_body_bytes);
-        lowest.expires_after(config_.limits.request_timeout);
         if (!parser.is_done()) {
-          auto [body_ec, m] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+          // Read by pieces, so that a deadline passing between two reads (nothing to cancel) is seen.
+          ReadDeadline deadline(stream, config_.limits.request_timeout);
+          boost::system::error_code body_ec;
+          while (!body_ec && !parser.is_done()) {
+            auto [read_ec, m] = co_await bhttp::async_read_some(stream, buffer, parser, use_tuple);
+            body_ec = deadline.expired() ? boost::system::error_code(beast::error::timeout) : read_ec;
+          }
           if (body_ec == bhttp::error::body_limit) {
             refused = too_large();
           } else if (body_ec == beast::error::timeout) {
@@ -367,13 +393,18 @@ asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
     }
 
     if (refused) {
-      // After a refused request the stream position is unknown: answer and close.
-      refused->keep_alive(false);
+      // After a request refused before its end the stream position is unknown: answer and close.
+      // One read whole (a refused GET) leaves the connection usable.
+      const bool whole = !ec && parser.is_done();
+      const bool keep = whole && parser.get().keep_alive() && !state_->stopping;
+      refused->set("X-Request-ID", ctx.request_id);
+      refused->keep_alive(keep);
       refused->prepare_payload();
       lowest.expires_after(std::chrono::seconds(5));
-      co_await bhttp::async_write(stream, *refused, use_tuple);
-      if (hooks_.done) hooks_.done(nullptr, *refused, ctx);
-      co_return;
+      auto [wec, w] = co_await bhttp::async_write(stream, *refused, use_tuple);
+      if (hooks_.done) hooks_.done(ec ? nullptr : &parser.get(), *refused, ctx);
+      if (wec || !keep) co_return;
+      continue;
     }
 
     std::optional<StreamedBody<Stream>> body;
@@ -385,9 +416,6 @@ asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
     } else {
       request = parser.release();
     }
-    if (auto it = request.find("X-Request-ID"); it != request.end()) ctx.request_id = sane_request_id(it->value());
-    if (ctx.request_id.empty()) ctx.request_id = new_request_id();
-    if (auto it = request.find("traceparent"); it != request.end()) ctx.trace_id = trace_id_from_traceparent(it->value());
 
     StreamedResponse<Stream> writer(stream, config_.limits, ctx, request.keep_alive() && !state_->stopping);
     ctx.writer = &writer;

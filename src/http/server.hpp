@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "config/config.hpp"
+#include "http/request_ids.hpp"
 #include "http/types.hpp"
 
 namespace portico::http {
@@ -28,6 +29,9 @@ struct ServerHooks {
   // Builds the reply for what the server refuses itself (malformed request, header or body
   // over the limit), in the API's error format.
   std::function<Response(Status, std::string message, RequestContext&)> reject;
+  // Asked once the headers are in, before the body is read or anything else is done: a response
+  // refuses the request (the per-address rate limit) and is sent instead of calling handle.
+  std::function<std::optional<Response>(const Request& header, RequestContext&)> admit;
   // Whether the handler reads this request's body itself, as it arrives (RequestContext::body),
   // instead of the server reading it first within max_body_bytes. Asked once the headers are in.
   std::function<bool(const Request& header)> streams_body;
@@ -68,14 +72,5 @@ class Server {
   std::optional<boost::asio::ssl::context> tls_;
   std::shared_ptr<State> state_ = std::make_shared<State>();
 };
-
-// A fresh request id: 16 random bytes, hex.
-std::string new_request_id();
-
-// The client's X-Request-ID when it is short and plain (so it is safe in logs), else empty.
-std::string sane_request_id(std::string_view value);
-
-// The trace id of a W3C traceparent header ("00-<32 hex>-<16 hex>-<2 hex>"), else empty.
-std::string trace_id_from_traceparent(std::string_view value);
 
 }  // namespace portico::http

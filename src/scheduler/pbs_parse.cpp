@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "core/error.hpp"
+#include "core/numbers.hpp"
 #include "scheduler/command_output.hpp"
 
 namespace portico::scheduler {
@@ -163,7 +164,9 @@ std::optional<std::int64_t> parse_pbs_duration(std::string_view t) {
   bool digit = false;
   for (char c : t) {
     if (c >= '0' && c <= '9') {
-      value = value * 10 + (c - '0');
+      auto next = core::checked_mul_add<std::int64_t>(value, 10, c - '0');
+      if (!next) return std::nullopt;
+      value = *next;
       digit = true;
     } else if (c == ':' && digit && n < 2) {
       parts[n++] = value;
@@ -175,7 +178,9 @@ std::optional<std::int64_t> parse_pbs_duration(std::string_view t) {
   }
   if (!digit || n != 2) return std::nullopt;
   parts[2] = value;
-  return parts[0] * 3600 + parts[1] * 60 + parts[2];
+  // Hours beyond int64 seconds are no walltime PBS printed.
+  auto minutes = core::checked_mul_add<std::int64_t>(parts[0], 60, parts[1]);
+  return minutes ? core::checked_mul_add<std::int64_t>(*minutes, 60, parts[2]) : std::nullopt;
 }
 
 std::optional<std::int64_t> parse_pbs_time(std::string_view value) {
@@ -409,6 +414,8 @@ std::vector<Reservation> parse_pbs_rstat(std::string_view t) {
     };
     Reservation r;
     r.name = attr("queue").value_or(short_id(b.id));
+    // A reservation is asked for by this name (qsub -q): one without a name is no reservation.
+    if (r.name.empty()) throw malformed(what, "Resv ID: " + b.id);
     r.node_list = join(hosts_of(attr("resv_nodes").value_or("")));
     r.start_time = pbs_time(attr("reserve_start"));
     r.end_time = pbs_time(attr("reserve_end"));

@@ -148,6 +148,15 @@ TEST(PbsDuration, HoursMinutesSeconds) {
   EXPECT_FALSE(parse_pbs_duration(""));
 }
 
+// Found by fuzz/qstat_fuzz (corpus: finding-walltime-overflow): the digits and the hours
+// overflowed int64.
+TEST(PbsDuration, NothingPastInt64Seconds) {
+  EXPECT_EQ(parse_pbs_duration("2562047788015215:30:07"), INT64_MAX);
+  EXPECT_FALSE(parse_pbs_duration("2562047788015215:30:08"));
+  EXPECT_FALSE(parse_pbs_duration("2555555555555555555:00:00"));
+  EXPECT_FALSE(parse_pbs_duration("99999999999999999999:00:00"));
+}
+
 TEST(PbsTime, CtimeLayoutWithAPaddedDay) {
   EXPECT_EQ(parse_pbs_time("Tue Nov 25 09:59:01 2025"), 1764064741);
   EXPECT_EQ(parse_pbs_time("Mon Jan  1 00:00:00 2035"), 2051222400);
@@ -230,6 +239,10 @@ TEST(PbsReservations, NoneAndGarbage) {
   EXPECT_TRUE(parse_pbs_rstat("\n").empty());
   EXPECT_THROW(parse_pbs_rstat("pbs_rstat: cannot connect to server\n"), portico::core::Failure);
   EXPECT_THROW(parse_pbs_rstat("Resv ID:\n"), portico::core::Failure);
+  // Found by fuzz/qstat_fuzz (corpus: finding-reservation-without-name): an id that is all
+  // ".server" suffix, or an empty queue, gave a reservation named "".
+  EXPECT_THROW(parse_pbs_rstat("Resv ID: .pbs01\nReserve_Name = maint\n"), portico::core::Failure);
+  EXPECT_THROW(parse_pbs_rstat("Resv ID: R1.pbs01\nqueue = \n"), portico::core::Failure);
 }
 
 TEST(PbsServers, GoldenActiveAndTerminating) {

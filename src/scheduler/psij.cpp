@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "core/error.hpp"
 #include "core/shell.hpp"
@@ -20,6 +21,11 @@ class Problems : public core::FieldErrors {
   Problems() : core::FieldErrors("body") {}
 };
 
+// Far beyond any machine, and small enough that what the backends compute from them (nodes x
+// processes per node, processes x cores, memory rounded up to MiB) stays within int64.
+constexpr std::int64_t kMaxCount = 1'000'000'000;
+constexpr std::int64_t kMaxMemoryBytes = std::int64_t{1} << 60;  // 1 EiB per node
+
 bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
 void text(Problems& p, std::string_view field, const std::optional<std::string>& value) {
@@ -28,8 +34,10 @@ void text(Problems& p, std::string_view field, const std::optional<std::string>&
   else if (has_nul(*value)) p.add(std::string(field), "must not hold a NUL byte");
 }
 
-void count(Problems& p, std::string_view field, const std::optional<std::int64_t>& value) {
+void count(Problems& p, std::string_view field, const std::optional<std::int64_t>& value,
+           std::int64_t max = kMaxCount) {
   if (value && *value < 1) p.add(std::string(field), "must be a positive integer");
+  else if (value && *value > max) p.add(std::string(field), "must be at most " + std::to_string(max));
 }
 
 // A confined absolute path, or the confine function's error recorded.
@@ -80,8 +88,10 @@ Checked check(const JobSpec& spec, const Site& site) {
   count(p, "resources.processes_per_node", r.processes_per_node);
   count(p, "resources.cpu_cores_per_process", r.cpu_cores_per_process);
   count(p, "resources.gpu_cores_per_process", r.gpu_cores_per_process);
-  count(p, "resources.memory", r.memory);
-  if (r.node_count && r.processes_per_node && r.process_count && *r.node_count > 0 && *r.processes_per_node > 0 &&
+  count(p, "resources.memory", r.memory, kMaxMemoryBytes);
+  // Compared only once both counts are in range, so the product fits.
+  const auto counted = [](const std::optional<std::int64_t>& v) { return v && *v >= 1 && *v <= kMaxCount; };
+  if (counted(r.node_count) && counted(r.processes_per_node) && r.process_count &&
       *r.process_count != *r.node_count * *r.processes_per_node)
     p.add("resources.process_count", "must be node_count x processes_per_node (" +
                                          std::to_string(*r.node_count * *r.processes_per_node) + "), got " +
@@ -91,7 +101,7 @@ Checked check(const JobSpec& spec, const Site& site) {
     p.add("resources.process_count", "must be a multiple of processes_per_node");
 
   const auto& a = spec.attributes;
-  count(p, "attributes.duration", a.duration);
+  count(p, "attributes.duration", a.duration, std::numeric_limits<std::int64_t>::max());
   text(p, "attributes.queue_name", a.queue_name);
   text(p, "attributes.account", a.account);
   text(p, "attributes.reservation_id", a.reservation_id);

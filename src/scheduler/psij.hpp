@@ -86,7 +86,8 @@ struct Site {
   std::function<std::string(std::string_view path, std::string_view field)> confine;
 };
 
-// The submission and script of a job. Every problem is reported at once: throws
+// The submission and script of a job. Counts are 1..10^9 and memory at most 2^60 bytes, so
+// nothing computed from them overflows. Every problem is reported at once: throws
 // core::Failure(validation) with one field per problem ("executable",
 // "resources.process_count", "environment.1X", "attributes.custom_attributes.slurm.qos", ...),
 // or core::Failure(not_implemented) for a container on a cluster without a runtime. Nothing

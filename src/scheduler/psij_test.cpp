@@ -200,6 +200,36 @@ TEST(Psij, ProcessCountMustMatchNodesTimesProcessesPerNode) {
   EXPECT_THAT(field_names(refusal(spec)), ::testing::ElementsAre("resources.process_count"));
 }
 
+// Found by fuzz/iri_jobspec_fuzz (corpus: finding-count-overflow*): node_count x
+// processes_per_node, the PBS select chunk and memory rounded up to MiB overflowed int64.
+TEST(Psij, CountsAndMemoryAreBoundedSoNothingComputedFromThemOverflows) {
+  JobSpec spec;
+  spec.executable = "true";
+  spec.resources.node_count = INT64_MAX;
+  spec.resources.processes_per_node = 2;
+  spec.resources.process_count = 1;
+  spec.resources.cpu_cores_per_process = 1'000'000'001;
+  spec.resources.memory = INT64_MAX;
+  auto f = refusal(spec);
+  EXPECT_THAT(field_names(f), ::testing::UnorderedElementsAre("resources.node_count", "resources.cpu_cores_per_process",
+                                                              "resources.memory"));
+  EXPECT_THAT(f.what(), ::testing::HasSubstr("resources.node_count: must be at most 1000000000"));
+  // The largest counts accepted render on both backends.
+  JobSpec big;
+  big.executable = "true";
+  big.resources.node_count = 1'000'000'000;
+  big.resources.processes_per_node = 1'000'000'000;
+  big.resources.cpu_cores_per_process = 1'000'000'000;
+  big.resources.gpu_cores_per_process = 1'000'000'000;
+  big.resources.memory = std::int64_t{1} << 60;
+  auto slurm = psij::to_submission(big, slurm_site());
+  EXPECT_EQ(slurm.memory_bytes, std::int64_t{1} << 60);
+  auto pbs_site = slurm_site();
+  pbs_site.scheduler = "pbs";
+  auto pbs = pbs_submit_command(psij::to_submission(big, pbs_site), "/opt/pbs/bin/qsub");
+  EXPECT_THAT(pbs.argv, ::testing::Contains(::testing::HasSubstr("mpiprocs=1000000000")));
+}
+
 TEST(Psij, StandardStreamsMayBeDiscardedNothingElseLeavesTheFileSystems) {
   JobSpec spec;
   spec.executable = "true";

@@ -1,6 +1,7 @@
 #include "scheduler/slurm_job_parse.hpp"
 
 #include "core/error.hpp"
+#include "core/numbers.hpp"
 #include "scheduler/command_output.hpp"
 #include "scheduler/slurm_parse.hpp"
 
@@ -162,7 +163,12 @@ JobTime sacct_time(const std::vector<std::string_view>& f) {
   time.suspended = duration_or_absent(f[sa_suspended]);
   if (!is_no_limit(f[sa_timelimit_raw])) {
     auto minutes = int_or_absent(f[sa_timelimit_raw], "TimelimitRaw", sacct_what);
-    if (minutes) time.limit = *minutes * 60;  // TimelimitRaw is in minutes
+    if (minutes) {
+      // TimelimitRaw is in minutes.
+      auto seconds = *minutes >= 0 ? core::checked_mul_add<std::int64_t>(*minutes, 60, 0) : std::nullopt;
+      if (!seconds) throw malformed(sacct_what, fmt::format("TimelimitRaw={}", *minutes));
+      time.limit = seconds;
+    }
   }
   return time;
 }
@@ -223,10 +229,17 @@ std::int64_t parse_slurm_duration(std::string_view text) {
     rest.remove_prefix(colon + 1);
   }
   // Slurm prints hours:minutes:seconds, and minutes:seconds under an hour; with days, always
-  // all three.
-  if (parts.size() == 3) return ((days * 24 + parts[0]) * 60 + parts[1]) * 60 + parts[2];
-  if (parts.size() == 2 && days == 0 && text.find('-') == std::string_view::npos) return parts[0] * 60 + parts[1];
-  throw malformed("duration", text);
+  // all three. A duration past int64 seconds is no duration Slurm printed.
+  std::optional<std::int64_t> seconds;
+  if (parts.size() == 3) {
+    auto hours = core::checked_mul_add<std::int64_t>(days, 24, parts[0]);
+    auto minutes = hours ? core::checked_mul_add<std::int64_t>(*hours, 60, parts[1]) : std::nullopt;
+    seconds = minutes ? core::checked_mul_add<std::int64_t>(*minutes, 60, parts[2]) : std::nullopt;
+  } else if (parts.size() == 2 && days == 0 && text.find('-') == std::string_view::npos) {
+    seconds = core::checked_mul_add<std::int64_t>(parts[0], 60, parts[1]);
+  }
+  if (!seconds) throw malformed("duration", text);
+  return *seconds;
 }
 
 std::vector<Job> parse_sacct_jobs(std::string_view text) {

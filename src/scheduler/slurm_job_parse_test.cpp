@@ -71,6 +71,15 @@ TEST(SlurmDuration, RefusesAnythingElse) {
   }
 }
 
+// Found by fuzz/sacct_fuzz (corpus: finding-duration-overflow): the arithmetic overflowed int64.
+TEST(SlurmDuration, RefusesADurationPastInt64Seconds) {
+  for (std::string_view big : {"444444444444444444:00:00", "106751991167301-00:00:00", "153722867280912931:00",
+                               "2562047788015215:30:08"}) {
+    EXPECT_THAT(internal_failure([&] { parse_slurm_duration(big); }), HasSubstr("duration")) << big;
+  }
+  EXPECT_EQ(parse_slurm_duration("2562047788015215:30:07"), INT64_MAX);
+}
+
 TEST(SlurmExitCode, SplitsCodeAndSignal) {
   auto failed = parse_slurm_exit_code("2:0");
   EXPECT_EQ(failed.code, 2);
@@ -276,6 +285,18 @@ TEST(ParseSacctJobs, RefusesWhatSacctDoesNotPrint) {
               HasSubstr("sacct"));
   EXPECT_THAT(internal_failure([] { parse_sacct_jobs(sacct_line("5", "CANCELLED for 1001")); }), HasSubstr("sacct"));
   EXPECT_THAT(internal_failure([] { parse_sacct_jobs(sacct_line("", "COMPLETED")); }), HasSubstr("JobID"));
+}
+
+// A time limit in minutes that is no time limit in seconds (found with the durations above).
+TEST(ParseSacctJobs, RefusesATimeLimitPastInt64Seconds) {
+  auto line = [](std::string_view limit) {
+    auto l = sacct_line("5", "COMPLETED");
+    auto at = l.find("UNLIMITED");
+    return l.replace(at, 9, limit);
+  };
+  EXPECT_EQ(parse_sacct_jobs(line("153722867280912930")).at(0).time.limit, 153722867280912930 * 60);
+  EXPECT_THAT(internal_failure([&] { parse_sacct_jobs(line("153722867280912931")); }), HasSubstr("TimelimitRaw"));
+  EXPECT_THAT(internal_failure([&] { parse_sacct_jobs(line("-5")); }), HasSubstr("TimelimitRaw"));
 }
 
 // ---- squeue (golden: testdata/jobs/squeue.txt, squeue_earlier.txt)

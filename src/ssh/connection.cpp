@@ -429,11 +429,17 @@ void Connection::on_exit_signal(ssh_session, ssh_channel, const char* signal, in
 }
 
 asio::awaitable<Channel> Connection::exec(std::string command_line, Clock::time_point deadline, detail::Release slot) {
-  co_return co_await asio::co_spawn(strand_, do_exec(std::move(command_line), deadline, std::move(slot)),
+  co_return co_await asio::co_spawn(strand_, do_open(Start::exec, std::move(command_line), deadline, std::move(slot)),
                                     asio::use_awaitable);
 }
 
-asio::awaitable<Channel> Connection::do_exec(std::string command_line, Clock::time_point deadline, detail::Release slot) {
+asio::awaitable<Channel> Connection::subsystem(std::string name, Clock::time_point deadline, detail::Release slot) {
+  co_return co_await asio::co_spawn(strand_, do_open(Start::subsystem, std::move(name), deadline, std::move(slot)),
+                                    asio::use_awaitable);
+}
+
+asio::awaitable<Channel> Connection::do_open(Start start, std::string what, Clock::time_point deadline,
+                                             detail::Release slot) {
   auto self = shared_from_this();
   if (closed_) throw OpenError(OpenError::Kind::connection_lost, close_reason_);
   auto st = std::make_shared<detail::ChannelState>(this);
@@ -469,9 +475,14 @@ asio::awaitable<Channel> Connection::do_exec(std::string command_line, Clock::ti
     }
     // From here on the server may have started the command: no retry elsewhere.
     for (;;) {
-      const int rc = call([&] { return ssh_channel_request_exec(st->channel, command_line.c_str()); });
+      const int rc = call([&] {
+        return start == Start::exec ? ssh_channel_request_exec(st->channel, what.c_str())
+                                    : ssh_channel_request_subsystem(st->channel, what.c_str());
+      });
       if (closed_) throw Failure(ErrorKind::backend_unreachable, lost_message());
       if (rc == SSH_OK) break;
+      if (rc == SSH_ERROR && start == Start::subsystem)
+        throw SubsystemRefused("the SSH server of " + settings_.cluster + " has no " + what + " subsystem");
       if (rc == SSH_ERROR)
         throw Failure(ErrorKind::backend_unreachable,
                       "cannot reach " + settings_.cluster + " over SSH: the server refused to run the command",

@@ -133,6 +133,12 @@ class OpenError : public std::runtime_error {
   Kind kind_;
 };
 
+// The server refused to start a subsystem on a live connection: it has no such subsystem.
+class SubsystemRefused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
   struct Private {};
 
@@ -170,6 +176,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // refused the command or the connection died after the request was sent.
   boost::asio::awaitable<Channel> exec(std::string command_line, Clock::time_point deadline, detail::Release slot);
 
+  // Opens a session channel and starts the subsystem `name` on it ("sftp"), as exec() a
+  // command. Throws SubsystemRefused when the server refuses it, otherwise as exec().
+  boost::asio::awaitable<Channel> subsystem(std::string name, Clock::time_point deadline, detail::Release slot);
+
   // Disconnects politely; running channels fail as lost. Any thread, idempotent.
   void close(std::string reason);
 
@@ -193,7 +203,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<std::string> connect_to(const std::string& address, bool& reached_ssh);
   boost::asio::awaitable<void> authenticate(CredentialProvider& credentials);
   boost::asio::awaitable<void> wait_socket();
-  boost::asio::awaitable<Channel> do_exec(std::string command_line, Clock::time_point deadline, detail::Release slot);
+  // What a new channel starts: a command line, or a subsystem's name.
+  enum class Start { exec, subsystem };
+  boost::asio::awaitable<Channel> do_open(Start start, std::string what, Clock::time_point deadline, detail::Release slot);
   boost::asio::awaitable<void> keepalive_loop();
   boost::asio::awaitable<void> settle_open(std::shared_ptr<detail::ChannelState> st);
   boost::asio::awaitable<void> hang_up(std::shared_ptr<detail::ChannelState> st);

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -107,11 +108,13 @@ KeyPtr load_private_key(const std::string& path) {
 
 // ---- CaCredentialProvider ----
 
-CaCredentialProvider::CaCredentialProvider(SigningKey ca, seconds validity, Clock clock)
+CaCredentialProvider::CaCredentialProvider(SigningKey ca, seconds validity, Clock clock,
+                                           std::vector<std::string> source_addresses)
     : ca_(std::move(ca)),
       validity_(validity),
       renew_margin_(std::max<seconds>(validity / 3, kMinRemaining)),
       clock_(or_system_clock(std::move(clock))),
+      source_addresses_(std::move(source_addresses)),
       next_serial_(static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::microseconds>(system_clock::now().time_since_epoch()).count())) {
   if (validity < seconds(60))
@@ -173,6 +176,13 @@ std::shared_ptr<const Credential> CaCredentialProvider::issue(const std::string&
   // Portico only runs commands: no pty, agent, port or X11 forwarding for its certificates, so a
   // leaked certificate cannot open tunnels into the site.
   fields.extensions.clear();
+  if (!source_addresses_.empty()) {
+    std::string list;
+    for (const auto& a : source_addresses_) list += (list.empty() ? "" : ",") + a;
+    std::string value;
+    wire::put_string(value, list);  // a valued option's data is itself an SSH string
+    fields.critical_options.emplace_back("source-address", std::move(value));
+  }
   fields.valid_after = after_s > 0 ? static_cast<std::uint64_t>(after_s) : 0;
   fields.valid_before = static_cast<std::uint64_t>(now_s + validity_.count());
   const std::string blob = sign_certificate(fields, ca_);
@@ -261,13 +271,22 @@ std::shared_ptr<const Credential> StaticKeyProvider::credential_for(const std::s
 std::unique_ptr<CredentialProvider> make_credential_provider(const config::Config& config) {
   if (config.ssh_ca) {
     const auto& path = config.ssh_ca->private_key_file;
-    auto key = SigningKey::from_file(path);
+    // Whoever reads or replaces this key can log in as any user of the cluster: it must be
+    // Portico's alone, as sshd demands of its own host keys.
     struct stat st{};
-    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077))
-      spdlog::warn("ssh: the CA key {} is readable by other users (mode {:o}); it can log in as anyone",
-                   path, st.st_mode & 0777);
+    if (::stat(path.c_str(), &st) != 0)
+      throw std::runtime_error(fmt::format("cannot read the CA key {}: {}", path, std::strerror(errno)));
+    if (st.st_uid != ::geteuid())
+      throw std::runtime_error(fmt::format("the CA key {} must be owned by the user Portico runs as (uid {}), not uid {}",
+                                           path, ::geteuid(), st.st_uid));
+    if (st.st_mode & 077)
+      throw std::runtime_error(fmt::format(
+          "the CA key {} is accessible by group or others (mode {:o}): it would let them log in as anyone; chmod 600 it",
+          path, st.st_mode & 0777));
+    auto key = SigningKey::from_file(path);
     spdlog::info("ssh: signing user certificates with CA {} ({})", key.fingerprint(), path);
-    return std::make_unique<CaCredentialProvider>(std::move(key), config.ssh_ca->cert_validity);
+    return std::make_unique<CaCredentialProvider>(std::move(key), config.ssh_ca->cert_validity, Clock{},
+                                                  config.ssh_ca->source_addresses);
   }
   if (!config.static_keys.empty()) return std::make_unique<StaticKeyProvider>(config.static_keys);
   throw std::runtime_error("no SSH credentials configured: set ssh_ca or static_keys");

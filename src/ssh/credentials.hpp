@@ -66,8 +66,11 @@ class CaCredentialProvider final : public CredentialProvider {
   static constexpr std::chrono::seconds kMinRemaining{60};
 
   // validity: how long a certificate lasts (config ssh_ca.cert_validity, at least 60 s).
+  // source_addresses: when not empty, every certificate's source-address critical option (sshd
+  // then accepts it only from those addresses or networks).
   // Throws std::invalid_argument for a validity under 60 s.
-  CaCredentialProvider(SigningKey ca, std::chrono::seconds validity, Clock clock = {});
+  CaCredentialProvider(SigningKey ca, std::chrono::seconds validity, Clock clock = {},
+                       std::vector<std::string> source_addresses = {});
 
   // A cached credential, or a new key pair and certificate when there is none or when less than
   // max(validity / 3, 60 s) of it remains. Throws core::Failure(forbidden) for a user name that
@@ -87,6 +90,7 @@ class CaCredentialProvider final : public CredentialProvider {
   const std::chrono::seconds validity_;
   const std::chrono::seconds renew_margin_;
   const Clock clock_;
+  const std::vector<std::string> source_addresses_;
   // Strictly increasing for the life of the process; starts from the microseconds since the
   // epoch so serials keep increasing across restarts too.
   std::atomic<std::uint64_t> next_serial_;

@@ -2,7 +2,9 @@
 #include "ssh/test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 
@@ -327,6 +329,26 @@ TEST(MakeCredentialProvider, ChoosesTheCaElseStaticKeys) {
   EXPECT_NE(message.find(dir / "missing-ca"), std::string::npos) << message;
 }
 
+TEST(MakeCredentialProvider, RefusesACaKeyOthersCanReadOrThatIsNotItsOwn) {
+  TempDir dir;
+  auto ca = keygen(dir, "ca");
+  config::Config cfg;
+  cfg.ssh_ca = config::SshCa{ca, std::chrono::seconds(120)};
+  for (auto mode : {0640, 0604, 0660}) {
+    ASSERT_EQ(::chmod(ca.c_str(), static_cast<mode_t>(mode)), 0);
+    auto message = error_of([&] { make_credential_provider(cfg); });
+    EXPECT_NE(message.find(ca), std::string::npos) << message;
+    EXPECT_NE(message.find("chmod 600"), std::string::npos) << message;
+  }
+  ASSERT_EQ(::chmod(ca.c_str(), 0600), 0);
+  EXPECT_TRUE(make_credential_provider(cfg));
+  if (::geteuid() == 0) {  // only root can give the file away
+    ASSERT_EQ(::chown(ca.c_str(), 65534, static_cast<gid_t>(-1)), 0);
+    auto message = error_of([&] { make_credential_provider(cfg); });
+    EXPECT_NE(message.find("must be owned by"), std::string::npos) << message;
+  }
+}
+
 // ---- against the demo site's sshd ----
 
 namespace {
@@ -457,4 +479,23 @@ TEST(DemoSite, StaticKeyWithCertificateLogsIn) {
   auto s = connect_as(*site, "bob");
   ASSERT_EQ(authenticate(s.get(), *provider.credential_for("bob")), SSH_AUTH_SUCCESS) << ssh_get_error(s.get());
   EXPECT_EQ(run_remote(s.get(), "id -un"), "bob\n");
+}
+
+// source-address: sshd accepts the certificate from the gateway's address only.
+TEST(DemoSite, SourceAddressBindsTheCertificateToTheGateway) {
+  auto site = demo_site();
+  if (!site) GTEST_SKIP() << "no demo site (var/site/site.json); start it with site/site up";
+  CaCredentialProvider here(SigningKey::from_file(site->ca_key), 300s, {}, {"127.0.0.0/8", "::1"});
+  auto cred = here.credential_for("alice");
+  auto cert = certificate_of(*cred);
+  std::string value;
+  wire::put_string(value, "127.0.0.0/8,::1");
+  EXPECT_EQ(cert.fields.critical_options, (std::vector<CertificateOption>{{"source-address", value}}));
+  auto s = connect_as(*site, "alice");
+  ASSERT_EQ(authenticate(s.get(), *cred), SSH_AUTH_SUCCESS) << ssh_get_error(s.get());
+  EXPECT_EQ(run_remote(s.get(), "id -un"), "alice\n");
+
+  CaCredentialProvider elsewhere(SigningKey::from_file(site->ca_key), 300s, {}, {"192.0.2.1/32"});
+  auto refused = connect_as(*site, "alice");
+  EXPECT_NE(authenticate(refused.get(), *elsewhere.credential_for("alice")), SSH_AUTH_SUCCESS);
 }

@@ -28,6 +28,7 @@
 #include "core/names.hpp"
 #include "core/shell.hpp"
 #include "ssh/connection.hpp"
+#include "ssh/sftp_session.hpp"
 
 namespace portico::ssh {
 
@@ -89,10 +90,21 @@ asio::awaitable<void> feed(Channel channel, const std::string& data) {
 struct Pool::Core : std::enable_shared_from_this<Pool::Core> {
   using Strand = asio::strand<asio::any_io_executor>;
 
+  // The connection's SFTP session. `generation` tells a late release of an old session's slot
+  // from the current one's.
+  struct Sftp {
+    enum class State { none, opening, open, refused } state = State::none;
+    std::shared_ptr<SftpSession> session;
+    std::uint64_t generation = 0;
+  };
+
   struct Entry {
     std::shared_ptr<Connection> connection;
-    unsigned in_use = 0;
+    unsigned in_use = 0;  // channel slots taken, the SFTP session's included
     SteadyClock::time_point idle_since;
+    Sftp sftp;
+    // Slots taken by commands and streams, not by the session.
+    unsigned busy() const noexcept { return in_use - (sftp.state == Sftp::State::open && in_use > 0 ? 1 : 0); }
   };
 
   struct Waiter {
@@ -122,6 +134,7 @@ struct Pool::Core : std::enable_shared_from_this<Pool::Core> {
   static asio::awaitable<core::CommandResult> run(std::shared_ptr<Core> self, std::string user, core::Command command);
   static asio::awaitable<Channel> exec(std::shared_ptr<Core> self, std::string user, std::string command_line,
                                        SteadyClock::time_point deadline);
+  asio::awaitable<SftpResult> sftp(std::string user, SteadyClock::time_point deadline);
 
   // All of the following run on the strand.
   asio::awaitable<std::shared_ptr<Connection>> acquire(std::string user, SteadyClock::time_point deadline,
@@ -141,6 +154,9 @@ struct Pool::Core : std::enable_shared_from_this<Pool::Core> {
   unsigned max_sessions() const noexcept { return std::max(1u, cluster.ssh.max_sessions_per_connection); }
   Entry* find(const std::string& user, std::uint64_t id);
   detail::Release slot(const std::string& user, std::uint64_t id);
+  detail::Release sftp_slot(const std::string& user, std::uint64_t id, std::uint64_t generation);
+  void sftp_released(const std::string& user, std::uint64_t id, std::uint64_t generation);
+  void forget_sftp(Entry& entry);
 
   const asio::any_io_executor executor;
   Strand strand;
@@ -150,10 +166,13 @@ struct Pool::Core : std::enable_shared_from_this<Pool::Core> {
   asio::steady_timer sweep_timer;
   bool stopped = false;
   std::unordered_map<std::string, User> users;
+  detail::Signal sftp_changed;  // an SFTP session finished opening (or failed to)
 
   // Mirrors of the state above, for stats() from any thread.
   std::atomic<std::size_t> n_connections{0}, n_connecting{0}, n_in_use{0}, n_waiters{0};
   std::atomic<std::uint64_t> n_opened{0}, n_failed{0}, n_retries{0}, n_refused{0};
+  std::atomic<std::size_t> n_sftp{0};
+  std::atomic<std::uint64_t> n_sftp_refused{0};
 };
 
 // ---- requests -----------------------------------------------------------------------------
@@ -264,6 +283,100 @@ asio::awaitable<Channel> Pool::Core::exec(std::shared_ptr<Core> self, std::strin
   }
 }
 
+// ---- SFTP sessions (strand) ----------------------------------------------------------------
+
+asio::awaitable<SftpResult> Pool::Core::sftp(std::string user, SteadyClock::time_point deadline) {
+  auto self = shared_from_this();
+  using State = Sftp::State;
+  for (;;) {
+    if (stopped) throw shutting_down(cluster.name);
+    bool opening = false, any = false, all_refused = true;
+    for (auto& e : users[user].entries) {
+      if (!e.connection->alive()) continue;
+      any = true;
+      if (e.sftp.state == State::open && e.sftp.session->alive()) co_return SftpResult{e.sftp.session};
+      if (e.sftp.state == State::opening) opening = true;
+      if (e.sftp.state != State::refused) all_refused = false;
+    }
+    if (any && all_refused) co_return SftpResult{nullptr, true};
+    if (opening) {
+      // Another request is starting one: wait for it rather than start a second.
+      if (!co_await sftp_changed.wait(deadline)) co_return SftpResult{};
+      continue;
+    }
+
+    // A session takes a channel slot, as a command does.
+    auto connection = co_await acquire(user, deadline, SteadyClock::time_point::min());
+    const auto id = connection->id();
+    auto* entry = find(user, id);
+    if (!entry) co_return SftpResult{};  // gone meanwhile, and its slots with it
+    if (entry->sftp.state == State::open && !entry->sftp.session->alive()) forget_sftp(*entry);
+    if (entry->sftp.state != State::none) {
+      // A session (or a refusal) came while this request waited for its slot.
+      release(user, id);
+      continue;
+    }
+    entry->sftp.state = State::opening;
+    const auto generation = ++entry->sftp.generation;
+    SftpResult result;
+    try {
+      std::string subsystem = "sftp";
+      auto slot = sftp_slot(user, id, generation);
+      auto channel = co_await connection->subsystem(std::move(subsystem), deadline, std::move(slot));
+      SftpSession::Settings settings{cluster.name, cluster.ssh.command_timeout};
+      result.session = co_await SftpSession::start(connection->strand(), std::move(channel), std::move(settings));
+    } catch (const SubsystemRefused& e) {
+      result.no_subsystem = true;
+      spdlog::info("ssh: {}: {} (connection {} as {}): file operations run as commands", cluster.name, e.what(), id, user);
+    } catch (const std::exception& e) {
+      spdlog::debug("ssh: {}: no SFTP session on connection {} as {}: {}", cluster.name, id, user, e.what());
+    }
+    entry = find(user, id);
+    if (entry && entry->sftp.generation == generation) {
+      if (result.session) {
+        entry->sftp.state = State::open;
+        entry->sftp.session = result.session;
+        ++n_sftp;
+      } else if (result.no_subsystem) {
+        entry->sftp.state = State::refused;
+        ++n_sftp_refused;
+      } else {
+        entry->sftp.state = State::none;
+      }
+    } else if (result.session) {
+      result.session->close("the connection left the pool");
+      result.session.reset();
+    }
+    sftp_changed.notify();
+    co_return result;
+  }
+}
+
+void Pool::Core::forget_sftp(Entry& entry) {
+  if (entry.sftp.state == Sftp::State::open) --n_sftp;
+  if (entry.sftp.session) entry.sftp.session->close("the connection is closing");
+  entry.sftp.state = Sftp::State::none;
+  entry.sftp.session.reset();
+}
+
+detail::Release Pool::Core::sftp_slot(const std::string& user, std::uint64_t id, std::uint64_t generation) {
+  return detail::Release([weak = weak_from_this(), user, id, generation] {
+    if (auto core = weak.lock())
+      asio::post(core->strand, [core, user, id, generation] { core->sftp_released(user, id, generation); });
+  });
+}
+
+void Pool::Core::sftp_released(const std::string& user, std::uint64_t id, std::uint64_t generation) {
+  if (auto* entry = find(user, id)) {
+    --entry->in_use;
+    --n_in_use;
+    // The session of this generation has ended: the next request starts another.
+    if (entry->sftp.generation == generation && entry->sftp.state == Sftp::State::open) forget_sftp(*entry);
+    if (entry->busy() == 0) entry->idle_since = SteadyClock::now();
+  }
+  dispatch(user);
+}
+
 // ---- slots (strand) -------------------------------------------------------------------------
 
 asio::awaitable<std::shared_ptr<Connection>> Pool::Core::acquire(std::string user, SteadyClock::time_point deadline,
@@ -370,7 +483,7 @@ asio::awaitable<void> Pool::Core::open_for(std::string name) {
   ++n_opened;
   // Seen alive here, its on_closed comes after this entry exists; seen dead, it never gets one.
   if (connection->alive()) {
-    user.entries.push_back(Entry{connection, 0, SteadyClock::now()});
+    user.entries.push_back(Entry{connection, 0, SteadyClock::now(), {}});
     ++n_connections;
   }
   dispatch(name);
@@ -393,7 +506,7 @@ void Pool::Core::release(const std::string& user, std::uint64_t id) {
   if (auto* entry = find(user, id)) {
     --entry->in_use;
     --n_in_use;
-    if (entry->in_use == 0) entry->idle_since = SteadyClock::now();
+    if (entry->busy() == 0) entry->idle_since = SteadyClock::now();
   }
   dispatch(user);
 }
@@ -406,6 +519,7 @@ void Pool::Core::closed(const std::string& name, std::uint64_t id) {
   if (e != entries.end()) {
     n_in_use -= e->in_use;
     --n_connections;
+    forget_sftp(*e);
     entries.erase(e);
   }
   dispatch(name);
@@ -421,12 +535,22 @@ asio::awaitable<void> Pool::Core::sweep() {
     if (stopped) break;
     const auto now = SteadyClock::now();
     for (auto& [name, user] : users) {
-      std::erase_if(user.entries, [&](const Entry& e) {
-        if (e.in_use > 0 || now - e.idle_since < idle) return false;
+      for (std::size_t i = 0; i < user.entries.size();) {
+        auto& e = user.entries[i];
+        // Idle: no command, and a session (if any) that has had no request for as long.
+        auto last = e.idle_since;
+        const bool session = e.sftp.state == Sftp::State::open;
+        if (session) last = std::max(last, e.sftp.session->last_used());
+        if (e.busy() > 0 || (session && e.sftp.session->in_flight() > 0) || now - last < idle) {
+          ++i;
+          continue;
+        }
         e.connection->close("idle");
         --n_connections;
-        return true;
-      });
+        n_in_use -= e.in_use;  // the session's slot
+        forget_sftp(e);
+        user.entries.erase(user.entries.begin() + static_cast<std::ptrdiff_t>(i));
+      }
     }
     std::erase_if(users, [](const auto& u) {
       return u.second.entries.empty() && u.second.waiters.empty() && u.second.opening == 0;
@@ -449,6 +573,7 @@ void Pool::Core::stop() {
     user.waiters.clear();
     for (auto& e : user.entries) {
       n_in_use -= e.in_use;
+      forget_sftp(e);
       e.connection->close("the gateway is shutting down");
     }
     n_connections -= user.entries.size();
@@ -473,6 +598,15 @@ asio::awaitable<Channel> Pool::exec(std::string user, std::string command_line, 
   return Core::exec(core_, std::move(user), std::move(command_line), deadline);
 }
 
+asio::awaitable<SftpResult> Pool::sftp(std::string user, SteadyClock::time_point deadline) {
+  if (!core::valid_unix_name(user)) throw Failure(ErrorKind::forbidden, "the user name is not a valid Unix user name");
+  auto core = core_;
+  if (!core->cluster.ssh.sftp) co_return SftpResult{};
+  co_return co_await asio::co_spawn(core->strand, core->sftp(std::move(user), deadline), asio::use_awaitable);
+}
+
+std::chrono::milliseconds Pool::command_timeout() const { return core_->cluster.ssh.command_timeout; }
+
 PoolStats Pool::stats() const {
   PoolStats s;
   s.connections = core_->n_connections.load();
@@ -483,6 +617,8 @@ PoolStats Pool::stats() const {
   s.connections_failed = core_->n_failed.load();
   s.retries = core_->n_retries.load();
   s.refused = core_->n_refused.load();
+  s.sftp_sessions = core_->n_sftp.load();
+  s.sftp_refused = core_->n_sftp_refused.load();
   return s;
 }
 

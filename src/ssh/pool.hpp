@@ -17,6 +17,10 @@
 //   deadline (stats().refused counts them).
 // - New connections ask the CredentialProvider for the user's credential, so a renewed
 //   certificate is used from then on; connections already authenticated keep going.
+// - Each connection may carry one SFTP session (sftp()), opened on first use on a channel slot
+//   of its own and kept with the connection: a connection counts as idle once nothing but its
+//   session's slot is taken and the session has had no request for idle_timeout. A server that
+//   refuses the sftp subsystem is asked once per connection.
 //
 // Thread-safety: every public member may be called from any thread, concurrently, and run() and
 // exec() may be awaited from any executor. Pool state lives on the pool's strand; each
@@ -48,6 +52,16 @@ struct PoolStats {
   std::uint64_t connections_failed = 0;  // attempts that could not connect or authenticate
   std::uint64_t retries = 0;             // channel opens retried because their connection had died
   std::uint64_t refused = 0;             // channel opens the server refused (then tried again)
+  std::size_t sftp_sessions = 0;         // SFTP sessions open now
+  std::uint64_t sftp_refused = 0;        // connections whose server refused the sftp subsystem
+};
+
+class SftpSession;
+
+// What Pool::sftp() found.
+struct SftpResult {
+  std::shared_ptr<SftpSession> session;  // null: none now (then run commands)
+  bool no_subsystem = false;             // null because the server has no sftp subsystem
 };
 
 class Pool {
@@ -81,7 +95,15 @@ class Pool {
   boost::asio::awaitable<Channel> exec(std::string user, std::string command_line,
                                        std::chrono::steady_clock::time_point deadline);
 
+  // The SFTP session of one of the user's connections (sftp_session.hpp), started on first use;
+  // `deadline` bounds the wait for a connection and a channel slot and the session's start.
+  // A session that cannot be started (switched off by ssh.sftp, the server refused the
+  // subsystem, or did not speak SFTP in time) is not an error: the result holds none. Throws as
+  // run() does when no connection can be had at all.
+  boost::asio::awaitable<SftpResult> sftp(std::string user, std::chrono::steady_clock::time_point deadline);
+
   PoolStats stats() const;
+  std::chrono::milliseconds command_timeout() const;  // the cluster's ssh.command_timeout
 
   // Fails waiting requests (unavailable), closes every connection (running commands end with
   // backend_unreachable) and refuses new requests. Returns at once; the work is done on the

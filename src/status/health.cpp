@@ -55,15 +55,20 @@ asio::awaitable<void> HealthChecker::loop() {
 }
 
 namespace {
+struct Outcome {
+  bool healthy = false;
+  std::string message;
+};
+
 // The awaitable operator || waits for the first *success*; a probe that throws must complete
 // at once with its error, so failures are turned into values here.
-asio::awaitable<std::string> error_of(const std::function<asio::awaitable<void>()>& check) {
+asio::awaitable<Outcome> outcome_of(const std::function<asio::awaitable<std::string>()>& check) {
   try {
-    co_await check();
-    co_return std::string();
+    auto note = co_await check();
+    co_return Outcome{true, note.empty() ? std::string("OK") : "OK (" + note + ")"};
   } catch (const std::exception& e) {
     std::string message = e.what();
-    co_return message.empty() ? std::string("failed") : message;
+    co_return Outcome{false, message.empty() ? std::string("failed") : message};
   }
 }
 }  // namespace
@@ -74,11 +79,10 @@ asio::awaitable<ServiceHealth> HealthChecker::run_probe(const Probe& probe) {
   h.path = probe.path;
   auto start = std::chrono::steady_clock::now();
   asio::steady_timer deadline(co_await asio::this_coro::executor, probe_timeout_);
-  auto outcome = co_await (error_of(probe.check) || deadline.async_wait(asio::use_awaitable));
+  auto outcome = co_await (outcome_of(probe.check) || deadline.async_wait(asio::use_awaitable));
   if (outcome.index() == 0) {
-    h.message = std::get<0>(outcome);
-    h.healthy = h.message.empty();
-    if (h.healthy) h.message = "OK";
+    h.healthy = std::get<0>(outcome).healthy;
+    h.message = std::move(std::get<0>(outcome).message);
   } else {
     h.message = "no answer within " + std::to_string(probe_timeout_.count()) + " ms";
   }

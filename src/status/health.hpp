@@ -38,11 +38,12 @@ struct ClusterHealth {
 };
 
 // A probe checks one service and says how it went. It may throw; a throw counts as unhealthy
-// with the exception's message.
+// with the exception's message. A healthy service's message is "OK", followed by what the check
+// returns when that is not empty ("OK (no SFTP subsystem: ...)").
 struct Probe {
   ServiceType type;
   std::string path;
-  std::function<boost::asio::awaitable<void>()> check;
+  std::function<boost::asio::awaitable<std::string>()> check;
 };
 
 class HealthChecker {

@@ -15,14 +15,16 @@ namespace asio = boost::asio;
 
 namespace {
 
-asio::awaitable<void> ok() { co_return; }
-asio::awaitable<void> fails() {
+asio::awaitable<std::string> ok() { co_return ""; }
+asio::awaitable<std::string> ok_but() { co_return "no SFTP subsystem"; }
+asio::awaitable<std::string> fails() {
   throw std::runtime_error("connection refused");
-  co_return;
+  co_return "";
 }
-asio::awaitable<void> hangs() {
+asio::awaitable<std::string> hangs() {
   asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::hours(1));
   co_await t.async_wait(asio::use_awaitable);
+  co_return "";
 }
 
 }  // namespace
@@ -30,7 +32,8 @@ asio::awaitable<void> hangs() {
 TEST(HealthChecker, ReportsEachProbeAndKeepsAHungProbeToItsTimeout) {
   asio::io_context ioc;
   HealthChecker checker(ioc.get_executor(), "hpc", std::chrono::seconds(30), std::chrono::milliseconds(100),
-                        {{ServiceType::ssh, "", ok}, {ServiceType::scheduler, "", fails}, {ServiceType::filesystem, "/scratch", hangs}});
+                        {{ServiceType::ssh, "", ok}, {ServiceType::scheduler, "", fails}, {ServiceType::filesystem, "/scratch", hangs},
+                         {ServiceType::s3, "", ok_but}});
   EXPECT_FALSE(checker.is_down(ServiceType::scheduler));  // no verdict before the first round
   EXPECT_FALSE(checker.snapshot()->last_run);
   auto done = asio::co_spawn(ioc, checker.run_once(), asio::use_future);
@@ -39,8 +42,11 @@ TEST(HealthChecker, ReportsEachProbeAndKeepsAHungProbeToItsTimeout) {
 
   auto s = checker.snapshot();
   ASSERT_TRUE(s->last_run);
-  ASSERT_EQ(s->services.size(), 3u);
+  ASSERT_EQ(s->services.size(), 4u);
   EXPECT_TRUE(s->services[0].healthy);
+  EXPECT_EQ(s->services[0].message, "OK");
+  EXPECT_TRUE(s->services[3].healthy);
+  EXPECT_EQ(s->services[3].message, "OK (no SFTP subsystem)");
   EXPECT_FALSE(s->services[1].healthy);
   EXPECT_EQ(s->services[1].message, "connection refused");
   EXPECT_FALSE(s->services[2].healthy);

@@ -117,6 +117,7 @@ class SqliteStore final : public Store {
         exec("CREATE TABLE IF NOT EXISTS job_specs ("
              " cluster TEXT NOT NULL, job_id TEXT NOT NULL, user_name TEXT NOT NULL, spec TEXT NOT NULL,"
              " created INTEGER NOT NULL, PRIMARY KEY (cluster, job_id))");
+        exec("CREATE INDEX IF NOT EXISTS job_specs_by_time ON job_specs (created)");
         exec("CREATE TABLE IF NOT EXISTS idempotency_keys ("
              " user_name TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, in_flight INTEGER NOT NULL,"
              " status INTEGER NOT NULL, response TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL,"
@@ -312,6 +313,14 @@ class SqliteStore final : public Store {
     s.bind(1, cluster).bind(2, job_id);
     if (!s.step()) return std::nullopt;
     return JobSpecRecord{cluster, job_id, s.text(0), s.text(1), s.integer(2)};
+  }
+
+  std::size_t remove_job_specs_before(std::int64_t before) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "DELETE FROM job_specs WHERE created < ?1");
+    s.bind(1, before);
+    s.step();
+    return static_cast<std::size_t>(sqlite3_changes(db_));
   }
 
   std::optional<IdempotencyRecord> claim_idempotency_key(const IdempotencyRecord& r) override {

@@ -138,6 +138,8 @@ class Store {
   virtual void put_job_spec(const JobSpecRecord& spec) = 0;
   // nullopt when none is recorded (the job was submitted by other means).
   virtual std::optional<JobSpecRecord> job_spec(const std::string& cluster, const std::string& job_id) = 0;
+  // Forgets the specifications recorded before `before` (seconds); returns how many.
+  virtual std::size_t remove_job_specs_before(std::int64_t before) = 0;
   // Claims `record.key` of `record.user` as in flight, atomically: returns nullopt when it was
   // free (or expired at record.created: expired keys are forgotten first), else the record that
   // holds it (in flight, or done with its reply), unchanged.

@@ -221,6 +221,9 @@ TEST(SqliteStore, KeepsJobSpecsPerClusterAndJob) {
   store->put_job_spec({"hpc", "42", "alice", "{\"name\":\"x\"}", 102});
   EXPECT_EQ(store->job_spec("hpc", "42")->spec, "{\"name\":\"x\"}");
   EXPECT_EQ(store->job_spec("other", "42")->user, "bob");
+  EXPECT_EQ(store->remove_job_specs_before(102), 1u);  // other/42 (101); hpc/42 was replaced at 102
+  EXPECT_FALSE(store->job_spec("other", "42"));
+  EXPECT_TRUE(store->job_spec("hpc", "42"));
 }
 
 TEST(SqliteStore, IdempotencyKeysAreClaimedOnceAndExpire) {

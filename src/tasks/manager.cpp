@@ -33,6 +33,18 @@ asio::awaitable<core::CommandResult> StoppableRunner::run(core::Command command)
   co_return result;
 }
 
+asio::awaitable<std::shared_ptr<core::RemoteFiles>> StoppableRunner::files() {
+  if (stop_->stopped()) throw core::Failure(core::ErrorKind::unavailable, "the task was cancelled");
+  co_return co_await inner_.files();
+}
+
+asio::awaitable<core::CommandResult> LimitedRunner::run(core::Command command) {
+  if (command.timeout.count() == 0 || command.timeout > limit_) command.timeout = limit_;
+  auto result = co_await inner_.run(std::move(command));
+  if (result.timed_out) outlasted_ = true;
+  co_return result;
+}
+
 Manager::Manager(asio::any_io_executor executor, store::Store& store, const config::Tasks& settings)
     : executor_(executor), store_(store), settings_(settings), purge_timer_(executor) {}
 

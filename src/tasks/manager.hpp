@@ -31,11 +31,6 @@
 
 namespace portico::tasks {
 
-// What a task does, through a runner acting as its user (cancelling the task kills the command
-// the runner is running). Returns the result, a serialized JSON object (a big listing is written
-// as text at once, never as a tree); throws core::Failure when the operation failed.
-using Work = std::function<boost::asio::awaitable<std::string>(core::CommandRunner&)>;
-
 // Runs commands through `inner`, each stopped by `stop` (a cancelled task's command is killed).
 class StoppableRunner final : public core::CommandRunner {
  public:
@@ -46,11 +41,40 @@ class StoppableRunner final : public core::CommandRunner {
   void record_call(std::string what, int status, std::chrono::microseconds duration) override {
     inner_.record_call(std::move(what), status, duration);
   }
+  // The inner runner's file calls: each is short and bounded by its own deadline, so a cancelled
+  // task ends at its next call (none is given once it is stopped).
+  boost::asio::awaitable<std::shared_ptr<core::RemoteFiles>> files() override;
+  // The task's stop, for work that waits on something other than a command (a transfer job).
+  const std::shared_ptr<core::Stop>& stop() const { return stop_; }
 
  private:
   core::CommandRunner& inner_;
   std::shared_ptr<core::Stop> stop_;
 };
+
+// Runs commands through `inner`, each for at most `limit` (the remote `timeout` kills it then),
+// and remembers whether one ran out of time.
+class LimitedRunner final : public core::CommandRunner {
+ public:
+  LimitedRunner(core::CommandRunner& inner, std::chrono::milliseconds limit) : inner_(inner), limit_(limit) {}
+  boost::asio::awaitable<core::CommandResult> run(core::Command command) override;
+  std::string user() const override { return inner_.user(); }
+  void record_call(std::string what, int status, std::chrono::microseconds duration) override {
+    inner_.record_call(std::move(what), status, duration);
+  }
+  boost::asio::awaitable<std::shared_ptr<core::RemoteFiles>> files() override { return inner_.files(); }
+  bool outlasted() const { return outlasted_; }
+
+ private:
+  core::CommandRunner& inner_;
+  std::chrono::milliseconds limit_;
+  bool outlasted_ = false;
+};
+
+// What a task does, through a runner acting as its user (cancelling the task kills the command
+// the runner is running). Returns the result, a serialized JSON object (a big listing is written
+// as text at once, never as a tree); throws core::Failure when the operation failed.
+using Work = std::function<boost::asio::awaitable<std::string>(StoppableRunner&)>;
 
 class Manager {
  public:

@@ -26,23 +26,35 @@ std::uint64_t parts_for(std::uint64_t size, std::uint64_t part_bytes) {
   return (size + part_bytes - 1) / part_bytes;
 }
 
-std::string copy_script(const std::string& source, const std::string& target, bool dereference) {
+std::string copy_script(const std::string& source, const std::string& target, bool dereference, bool resume) {
   // -L follows symbolic links in the source; -P copies them as links.
-  return script({dereference ? "-L" : "-P", source, target},
-                "cp --force -R \"$1\" --preserve=all -- \"$2\" \"$3\" ||\n"
-                "  fail \"Could not copy $2 to $3 (cp exited with status $?)\"\n"
+  return script({dereference ? "-L" : "-P", resume ? "-RT" : "-R", source, target},
+                "cp --force \"$2\" \"$1\" --preserve=all -- \"$3\" \"$4\" ||\n"
+                "  fail \"Could not copy $3 to $4 (cp exited with status $?)\"\n"
                 "echo 'Files were successfully copied.'\n");
 }
 
-std::string move_script(const std::string& source, const std::string& target) {
+std::string move_script(const std::string& source, const std::string& target, bool resume) {
+  if (!resume)
+    return script({source, target},
+                  "mv --force -- \"$1\" \"$2\" || fail \"Could not move $1 to $2 (mv exited with status $?)\"\n"
+                  "echo 'Files were successfully moved.'\n");
+  // A tree an interrupted mv was copying across file systems: copy on into it, then remove the
+  // source, as mv itself would have.
   return script({source, target},
-                "mv --force -- \"$1\" \"$2\" || fail \"Could not move $1 to $2 (mv exited with status $?)\"\n"
+                "if [ -d \"$1\" ] && [ ! -L \"$1\" ] && [ -d \"$2\" ]; then\n"
+                "  cp --force -R -P --preserve=all -T -- \"$1\" \"$2\" ||\n"
+                "    fail \"Could not move $1 to $2 (cp exited with status $?)\"\n"
+                "  rm -R --interactive=never -- \"$1\" || fail \"Could not move $1 to $2 (rm exited with status $?)\"\n"
+                "else\n"
+                "  mv --force -T -- \"$1\" \"$2\" || fail \"Could not move $1 to $2 (mv exited with status $?)\"\n"
+                "fi\n"
                 "echo 'Files were successfully moved.'\n");
 }
 
-std::string remove_script(const std::string& path) {
-  return script({path},
-                "rm -R --interactive=never -- \"$1\" || fail \"Could not delete $1 (rm exited with status $?)\"\n"
+std::string remove_script(const std::string& path, bool resume) {
+  return script({resume ? "--force" : "--interactive=never", path},
+                "rm -R \"$1\" -- \"$2\" || fail \"Could not delete $2 (rm exited with status $?)\"\n"
                 "echo 'Files were successfully deleted.'\n");
 }
 

@@ -24,9 +24,15 @@
 namespace portico::transfer {
 
 // REQUIRES for all: paths returned by filesystem::confine().
-std::string copy_script(const std::string& source, const std::string& target, bool dereference);
-std::string move_script(const std::string& source, const std::string& target);
-std::string remove_script(const std::string& path);
+//
+// `resume`: the job takes over an operation an interrupted attempt may have partly done (an IRI
+// task that outlasted its direct run). `target` is then the exact destination, never a directory
+// to copy or move into (cp/mv -T: what the attempt made there is completed, not nested), and
+// what the attempt already did is no error (a tree it moved partly is copied on and its source
+// removed; a path it already deleted is gone as asked).
+std::string copy_script(const std::string& source, const std::string& target, bool dereference, bool resume = false);
+std::string move_script(const std::string& source, const std::string& target, bool resume = false);
+std::string remove_script(const std::string& path, bool resume = false);
 std::string compress_script(const std::string& source, const std::string& target,
                             const filesystem::CompressCommands& commands);
 std::string extract_script(const std::string& source, const std::string& target,

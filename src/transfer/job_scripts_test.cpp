@@ -105,6 +105,37 @@ TEST_F(JobScripts, MoveAndRemove) {
   EXPECT_NE(r.err.find("Could not delete " + path("absent")), std::string::npos) << r.err;
 }
 
+// A job taking over an interrupted attempt completes it: the copy into the exact target (not
+// nested in what the attempt made), the move of a partly copied tree, the removal of a gone path.
+TEST_F(JobScripts, ResumedTransfersCompleteWhatAnAttemptLeft) {
+  std::string name = "tree $(x) 'q'";
+  fs::create_directories(dir_ / name / "sub");
+  write(name + "/a", "a");
+  write(name + "/sub/b", "b");
+  fs::create_directories(dir_ / "copy" / "sub");  // what an interrupted cp -R left
+  write("copy/a", "partial");
+  auto copied = run_script(copy_script(path(name), path("copy"), false, true), dir_);
+  ASSERT_EQ(copied.status, 0) << copied.err;
+  EXPECT_EQ(read("copy/a"), "a");
+  EXPECT_EQ(read("copy/sub/b"), "b");
+  EXPECT_FALSE(fs::exists(dir_ / "copy" / name));
+
+  fs::create_directories(dir_ / "moved" / "sub");  // what an interrupted mv across file systems left
+  auto moved = run_script(move_script(path(name), path("moved"), true), dir_);
+  ASSERT_EQ(moved.status, 0) << moved.err;
+  EXPECT_EQ(read("moved/sub/b"), "b");
+  EXPECT_FALSE(fs::exists(dir_ / name));
+  EXPECT_FALSE(fs::exists(dir_ / "moved" / name));
+
+  write("file", "f");
+  ASSERT_EQ(run_script(move_script(path("file"), path("file.moved"), true), dir_).status, 0);
+  EXPECT_EQ(read("file.moved"), "f");
+
+  auto removed = run_script(remove_script(path("absent"), true), dir_);
+  EXPECT_EQ(removed.status, 0) << removed.err;
+  EXPECT_EQ(removed.out, "Files were successfully deleted.\n");
+}
+
 TEST_F(JobScripts, CompressWithAPatternAndExtract) {
   std::string name = "dir $(x) 'q'";
   fs::create_directory(dir_ / name);

@@ -1,66 +1,51 @@
 #pragma once
-// Streaming a file between an HTTP body and an SSH channel running as the user, shared by the
-// APIs: the pieces both directions use, and the upload of a multipart body's file part (written
-// to a temporary file beside the target, fsynced, then renamed over it: the target is never
-// partial, and an interrupted upload leaves nothing behind). Never holds the file in memory: each
-// side waits for the other. The remote scripts are in filesystem/stream_commands.cpp.
+// Streaming a file between an HTTP body and the cluster as the user, shared by the APIs: the
+// source of a download, and the upload of a multipart body's file part (written to a temporary
+// file beside the target, fsynced, then renamed over it: the target is never partial, and an
+// interrupted upload leaves nothing behind). Never holds the file in memory: each side waits
+// for the other.
+//
+// Both go over the user's file calls (core::RemoteFiles, SFTP) when the runner has them, and
+// by the remote scripts of filesystem/stream_commands.cpp otherwise, with the same answers:
+// whatever the file calls cannot decide exactly (a refusal, a path that is not a regular file
+// or not a directory) is left to the script before any byte moves.
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "cluster/cluster.hpp"
-#include "core/command.hpp"
-#include "core/error.hpp"
+#include "config/config.hpp"
 #include "http/types.hpp"
-#include "ssh/channel.hpp"
 
 namespace portico::transfer {
 
-constexpr std::size_t kChunk = 256 * 1024;
-constexpr std::size_t kMaxStderr = 16 * 1024;
-
-// Closes the channel when its owner leaves, however it leaves.
-struct CloseOnExit {
-  ssh::Channel channel;
-  ~CloseOnExit() {
-    if (channel) channel.close();
-  }
-};
-
-// Closes the channel if the command has not produced its first line within the cluster's command
-// timeout (a hung file system): the reads then end and the caller reports a timeout.
-class Watchdog {
+// The file of a download, open for reading as the user. Every refusal (404, 403, 400 for what is
+// not a regular file, timeout) comes from open_download(), before the reply's status line.
+// Thread-safety: one caller at a time.
+class DownloadSource {
  public:
-  Watchdog(boost::asio::any_io_executor executor, std::chrono::milliseconds limit, ssh::Channel channel);
-  ~Watchdog() { timer_->cancel(); }
-  void stop() { timer_->cancel(); }
-  bool fired() const { return *fired_; }
+  virtual ~DownloadSource() = default;
 
- private:
-  std::shared_ptr<boost::asio::steady_timer> timer_;
-  std::shared_ptr<bool> fired_;
+  // The file's size when it was opened.
+  virtual std::uint64_t size() const = 0;
+  // The bytes read() returns: [first, first + length) of the file. Called once, before read().
+  virtual boost::asio::awaitable<void> select(std::uint64_t first, std::uint64_t length) = 0;
+  // The next bytes, valid until the next call; empty at the end of the file. A file that grew
+  // since it was opened may give more than selected: the caller stops at its length.
+  virtual boost::asio::awaitable<std::string_view> read() = 0;
+  // Ends the transfer (idempotent): what is not read is not wanted.
+  virtual void close() = 0;
 };
 
-// Reads stdout up to and including the first newline; returns the line and keeps what came
-// after it in `rest`. nullopt when stdout ended first (the script failed).
-boost::asio::awaitable<std::optional<std::string>> first_line(ssh::Channel channel, std::vector<char>& buffer,
-                                                              std::string& rest);
-
-// How a script ended, once it ended without its first line (it failed, or the watchdog fired).
-boost::asio::awaitable<core::CommandResult> script_result(ssh::Channel channel, const std::string& err, bool timed_out);
-
-// The failure a streaming script's outcome means (a path that is not a regular file: 400).
-// (Not thrown from inside a co_await expression: g++ 12 frees such an exception twice.)
-core::Failure script_failure(const core::CommandResult& result, std::string_view what);
+// Opens `path` (returned by confine()) for a download; ranged: select() will be given a range
+// rather than the whole file. Throws core::Failure when the file cannot be downloaded.
+boost::asio::awaitable<std::unique_ptr<DownloadSource>> open_download(cluster::UserRunner& runner,
+                                                                      const config::Ssh& ssh,
+                                                                      std::string path, bool ranged);
 
 // Uploads the part named "file" of the multipart body (`content_type` gives its boundary) into
 // the directory `dir` (returned by confine()), under the part's filename; returns the target's

@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
@@ -11,7 +12,9 @@
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 #include "filesystem/errors.hpp"
+#include "scheduler/psij.hpp"
 #include "scheduler/slurm_job_parse.hpp"
 #include "transfer/job_scripts.hpp"
 
@@ -167,28 +170,71 @@ asio::awaitable<TransferJob> Transfers::submit_staged(cluster::Cluster& cluster,
 
 asio::awaitable<TransferJob> Transfers::copy(cluster::Cluster& cluster, cluster::UserRunner& runner,
                                              const std::optional<std::string>& account, const std::string& source,
-                                             const std::string& target, bool dereference) {
+                                             const std::string& target, bool dereference, bool resume) {
   co_await inspect(runner, source, dereference, false);
-  Job job{random_id(), "CopyFiles", copy_script(source, target, dereference)};
+  Job job{random_id(), "CopyFiles", copy_script(source, target, dereference, resume)};
   auto out = co_await submit(cluster, runner, account, job);
   co_return out;
 }
 
 asio::awaitable<TransferJob> Transfers::move(cluster::Cluster& cluster, cluster::UserRunner& runner,
                                              const std::optional<std::string>& account, const std::string& source,
-                                             const std::string& target) {
+                                             const std::string& target, bool resume) {
   co_await inspect(runner, source, false, false);
-  Job job{random_id(), "MoveFiles", move_script(source, target)};
+  Job job{random_id(), "MoveFiles", move_script(source, target, resume)};
   auto out = co_await submit(cluster, runner, account, job);
   co_return out;
 }
 
 asio::awaitable<TransferJob> Transfers::remove(cluster::Cluster& cluster, cluster::UserRunner& runner,
-                                               const std::optional<std::string>& account, const std::string& path) {
-  co_await inspect(runner, path, false, false);
-  Job job{random_id(), "DeleteFiles", remove_script(path)};
+                                               const std::optional<std::string>& account, const std::string& path,
+                                               bool resume) {
+  if (!resume) co_await inspect(runner, path, false, false);
+  Job job{random_id(), "DeleteFiles", remove_script(path, resume)};
   auto out = co_await submit(cluster, runner, account, job);
   co_return out;
+}
+
+asio::awaitable<void> Transfers::follow(cluster::Cluster& cluster, cluster::UserRunner& runner, const TransferJob& job,
+                                        std::shared_ptr<core::Stop> stop) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer timer(executor);
+  auto wait = std::chrono::seconds(1);
+  std::optional<scheduler::psij::Status> ended;
+  bool cancelled = false;
+  while (!ended) {
+    // The stop is looked at between polls (the timer is not cancelled from the stopping thread).
+    if (stop && stop->stopped()) {
+      co_await cluster.scheduler().cancel(runner, job.job_id);
+      cancelled = true;
+      break;
+    }
+    timer.expires_after(wait);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    wait = std::min<std::chrono::seconds>(wait * 2, std::chrono::seconds(5));
+    auto seen = co_await cluster.scheduler().job(runner, job.job_id);
+    if (!seen) continue;  // not listed yet (or between squeue and the accounting)
+    auto status = scheduler::psij::status_of(*seen);
+    if (scheduler::psij::is_final(status)) ended = status;
+  }
+  // The logs are the job's business with us: its error words go into the failure, then both go.
+  std::string error;
+  if (!cancelled && ended->state != "completed") {
+    core::Command tail;
+    tail.argv = {"tail", "-c", "2000", "--", job.error_log};
+    auto result = co_await runner.run(std::move(tail));
+    if (result.ok()) error = core::valid_utf8(result.out);
+    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+  }
+  core::Command cleanup;
+  cleanup.argv = {"rm", "-f", "--", job.output_log, job.error_log};
+  auto removed = co_await runner.run(std::move(cleanup));
+  if (!removed.ok()) spdlog::warn("transfer job {}: could not remove its logs: {}", job.job_id, removed.err);
+  if (cancelled) throw Failure(ErrorKind::bad_request, "transfer job " + job.job_id + " was cancelled");
+  if (ended->state == "completed") co_return;
+  throw Failure(ErrorKind::bad_request, "transfer job " + job.job_id + " " + ended->state +
+                                            (error.empty() ? " (" + ended->message + ")" : ": " + error));
 }
 
 asio::awaitable<TransferJob> Transfers::compress(cluster::Cluster& cluster, cluster::UserRunner& runner,

@@ -26,6 +26,7 @@
 
 #include "cluster/cluster.hpp"
 #include "config/config.hpp"
+#include "core/stop.hpp"
 #include "filesystem/archive.hpp"
 #include "s3/client.hpp"
 #include "store/store.hpp"
@@ -74,15 +75,23 @@ class Transfers {
   bool staging_available() const { return s3_ != nullptr; }
 
   // REQUIRES: every path confined (filesystem::confine). The source of copy, move and download
-  // must exist (not_found), be reachable (forbidden) before any job is submitted.
+  // must exist (not_found), be reachable (forbidden) before any job is submitted. `resume`: the
+  // job takes over an interrupted attempt (job_scripts.hpp); the path of remove may be gone.
   boost::asio::awaitable<TransferJob> copy(cluster::Cluster& cluster, cluster::UserRunner& runner,
                                            const std::optional<std::string>& account, const std::string& source,
-                                           const std::string& target, bool dereference);
+                                           const std::string& target, bool dereference, bool resume = false);
   boost::asio::awaitable<TransferJob> move(cluster::Cluster& cluster, cluster::UserRunner& runner,
                                            const std::optional<std::string>& account, const std::string& source,
-                                           const std::string& target);
+                                           const std::string& target, bool resume = false);
   boost::asio::awaitable<TransferJob> remove(cluster::Cluster& cluster, cluster::UserRunner& runner,
-                                             const std::optional<std::string>& account, const std::string& path);
+                                             const std::optional<std::string>& account, const std::string& path,
+                                             bool resume = false);
+
+  // Waits for a transfer job to end, polling the scheduler (every second, then less often), and
+  // removes its logs. Returns when it completed; throws core::Failure with the job's error log
+  // (or its state) when it did not. A stop() meanwhile cancels the job and throws.
+  boost::asio::awaitable<void> follow(cluster::Cluster& cluster, cluster::UserRunner& runner, const TransferJob& job,
+                                      std::shared_ptr<core::Stop> stop);
   boost::asio::awaitable<TransferJob> compress(cluster::Cluster& cluster, cluster::UserRunner& runner,
                                                const std::optional<std::string>& account, const std::string& source,
                                                const std::string& target, const filesystem::CompressCommands& commands);

@@ -19,22 +19,30 @@ def free_port():
 
 
 class Gateway:
-    def __init__(self, workdir: pathlib.Path, extra_yaml: str = "", port=None, env=None):
+    """extra_yaml is appended at the top level; server_yaml goes into the `server:` section.
+    command_prefix runs the binary under another command (e.g. `prlimit --nofile=256:`)."""
+
+    def __init__(self, workdir: pathlib.Path, extra_yaml: str = "", port=None, env=None, server_yaml: str = "",
+                 command_prefix=()):
         self.workdir = workdir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config = workdir / "portico.yaml"
         subprocess.run([str(ROOT / "site" / "gateway-config"), str(self.config), str(self.port)],
                        check=True, capture_output=True, env={**os.environ, **(env or {})})
-        if extra_yaml:
-            self.config.write_text(self.config.read_text() + extra_yaml)
+        text = self.config.read_text()
+        if server_yaml:
+            indented = "".join("  " + line + "\n" for line in server_yaml.splitlines())
+            text = text.replace("\nserver:\n", "\nserver:\n" + indented, 1)
+        self.config.write_text(text + extra_yaml)
+        self.command_prefix = list(command_prefix)
         self.log = workdir / "portico.log"
         self.proc = None
 
     def start(self, timeout=30, scheme="http", verify=True, root=""):
         self.url = f"{scheme}://127.0.0.1:{self.port}{root}"
         self.log_file = open(self.log, "ab")
-        self.proc = subprocess.Popen([str(PORTICO), "--config", str(self.config)],
+        self.proc = subprocess.Popen(self.command_prefix + [str(PORTICO), "--config", str(self.config)],
                                      stdout=self.log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

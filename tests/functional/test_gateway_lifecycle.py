@@ -75,6 +75,18 @@ def test_a_taken_port_is_a_clear_startup_error(tmp_path):
             g.start(timeout=10)
 
 
+@pytest.mark.parametrize("mode", [0o644, 0o640])
+def test_a_ca_key_others_can_read_is_a_startup_refusal(tmp_path, site, mode):
+    import shutil
+    key = tmp_path / "ca"
+    shutil.copyfile(site["ssh"]["ca_key"], key)
+    os.chmod(key, mode)
+    g = Gateway(tmp_path)
+    g.config.write_text(g.config.read_text().replace(site["ssh"]["ca_key"], str(key)))
+    with pytest.raises(RuntimeError, match=f"the CA key {key} is accessible by group or others"):
+        g.start(timeout=10)
+
+
 def test_the_api_root_is_configurable(tmp_path, token):
     g = Gateway(tmp_path)
     g.config.write_text(g.config.read_text().replace("  api_root: /\n", "  api_root: /api/firecrest\n"))

@@ -15,7 +15,10 @@ from gateway import Gateway
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory):
-    g = Gateway(tmp_path_factory.mktemp("gw"), env={"PORTICO_HEALTH_INTERVAL": "1s"}).start()
+    # Some tests fire hundreds of requests at once, beyond the default per-user rate limit
+    # (100/s, bursts of 200; tested in test_rate_limits.py).
+    g = Gateway(tmp_path_factory.mktemp("gw"), env={"PORTICO_HEALTH_INTERVAL": "1s"},
+                extra_yaml="rate_limits:\n  per_user: {rate: 1000, burst: 1000}\n").start()
     yield g
     assert g.stop() == 0, "portico did not exit cleanly on SIGTERM"
 

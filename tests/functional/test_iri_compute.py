@@ -155,6 +155,9 @@ def test_v2_project_header_or_account_not_both(alice, ssh):
     problem(r, 400, "X-IRI-Facility-Project")
     assert not scheduler_jobs(ssh, "alice", name)
     del s["attributes"]["account"]
+    # Neither: v2 refuses rather than charge the user's default account; v1 has no such rule.
+    problem(alice.launch("v2", s, expect=400), 400, "attributes.account")
+    assert not scheduler_jobs(ssh, "alice", name)
     job = alice.launch("v2", s, headers={"X-IRI-Facility-Project": "genomics"}).json()
     assert alice.job("v2", job["id"])["status"]["meta_data"]["account"] == "genomics"
 

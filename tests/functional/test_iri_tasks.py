@@ -361,3 +361,67 @@ def test_upload_refusals_are_problems_and_leave_nothing(alice, ssh):
               files={"file": ("../escape", b"x")})
     problem(r, 400, "file")
     assert ssh.run("bob", "ls -A /home/bob | grep -c portico-upload").stdout.strip() == "0"
+
+
+# --------------------------------------------------------------------------- long operations as jobs
+
+
+@pytest.fixture(scope="module")
+def patient(tmp_path_factory, token):
+    """alice on a gateway whose cp, mv, rm, compress and extract become transfer jobs after 1 s."""
+    g = Gateway(tmp_path_factory.mktemp("iri-long"), extra_yaml="tasks:\n  direct_timeout: 1s\n").start()
+    yield Client(g, "alice", lambda: token("alice"))
+    assert g.stop() == 0
+
+
+def transfer_jobs(gw, name):
+    """(transfer id, job id) of each transfer job of `name` the gateway's log names."""
+    jobs = []
+    for line in gw.log.read_text().splitlines():
+        if f": {name} job " in line and " of alice " in line:
+            words = line.split("transfer ", 1)[1].split()
+            jobs.append((words[0].rstrip(":"), words[3]))
+    return jobs
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_operation_that_outlasts_the_direct_timeout_becomes_a_transfer_job(patient, home, ssh, version):
+    # xz of incompressible data runs at about 1 MB/s here: 4 MiB takes seconds, past the 1 s limit.
+    d = fresh(home, "long")
+    assert ssh.run("alice", f"mkdir {d} && head -c 4194304 /dev/urandom > {d}/random.bin").returncode == 0
+    before = len(transfer_jobs(patient.gw, "CompressFiles"))
+    compression = "urn:doe-iri:compression:xz" if version == "v2" else "xz"
+    out = patient.result(version, "compress", path=f"{d}/random.bin", target_path=f"{d}/random.tar.xz",
+                         compression=compression)
+    assert out["name"] == f"{d}/random.tar.xz", out
+    jobs = transfer_jobs(patient.gw, "CompressFiles")
+    assert len(jobs) == before + 1, patient.gw.log.read_text()[-2000:]
+    transfer_id, job_id = jobs[-1]
+    listed = ssh.run("alice", f"tar -tJf {d}/random.tar.xz")
+    assert listed.returncode == 0 and listed.stdout.split() == ["random.bin"], listed
+    # The stopped attempt left no second archive, the job no logs.
+    assert ssh.run("alice", f"ls -A {d}").stdout.split() == ["random.bin", "random.tar.xz"]
+    left = ssh.run("alice", f"ls -A /home/alice | grep -c -- {transfer_id}")
+    assert left.stdout.strip() == "0", left
+    state = ssh.run("alice", f"sacct -n -X -P -j {job_id} -o State")
+    assert state.stdout.strip() in ("COMPLETED", ""), state  # "" until slurmdbd has it
+
+
+def test_cancelling_a_task_that_became_a_job_cancels_the_job(patient, home, ssh):
+    d = fresh(home, "long-cancel")
+    assert ssh.run("alice", f"mkdir {d} && head -c 67108864 /dev/urandom > {d}/random.bin").returncode == 0
+    before = len(transfer_jobs(patient.gw, "CompressFiles"))
+    r = patient.submit("v2", "compress", path=f"{d}/random.bin", target_path=f"{d}/random.tar.xz",
+                       compression="urn:doe-iri:compression:xz")
+    assert r.status_code == 201, r.text
+    task_id = r.json()["task_id"]
+    wait_for(lambda: len(transfer_jobs(patient.gw, "CompressFiles")) > before, timeout=60, what="the transfer job")
+    _, job_id = transfer_jobs(patient.gw, "CompressFiles")[-1]
+    assert patient("DELETE", "v2", f"/task/{task_id}").status_code == 200
+    t = patient.wait("v2", task_id, timeout=60)
+    assert t["status"] == "canceled", t
+
+    def job_state():
+        r = ssh.run("alice", f"squeue -h -j {job_id} -o %T; sacct -n -X -P -j {job_id} -o State")
+        return r.stdout.split()
+    wait_for(lambda: any(s.startswith("CANCELLED") for s in job_state()), timeout=60, what=f"job {job_id} cancelled")

@@ -71,9 +71,13 @@ Response Api::reject(http::Status status, const std::string& message, const http
     kind = ErrorKind::too_large;
   else if (status == http::Status::request_timeout)
     kind = ErrorKind::timeout;
-  auto res = error_response(Failure(kind, message), ctx.user);
+  auto res = reject(Failure(kind, message), ctx);
   res.result(status);  // keep the precise status (431) the server chose
-  return finish(std::move(res), ctx);
+  return res;
+}
+
+Response Api::reject(const core::Failure& failure, const http::RequestContext& ctx) const {
+  return finish(error_response(failure, ctx.user), ctx);
 }
 
 asio::awaitable<Response> Api::handle(http::Request& request, http::RequestContext& ctx, std::string_view path,
@@ -103,6 +107,7 @@ asio::awaitable<Response> Api::handle(http::Request& request, http::RequestConte
       call.identity = co_await authenticator_.authenticate(std::move(authorization));
       ctx.user = call.identity->username;
       ctx.client_id = call.identity->client_id;
+      if (rate_limits_) rate_limits_->charge_user(limits::Api::firecrest, ctx.user);
     }
     if (auto system = http::param(call.params, "system_name")) {
       call.cluster = clusters_.find(*system);

@@ -19,6 +19,7 @@
 #include "http/query.hpp"
 #include "http/router.hpp"
 #include "http/types.hpp"
+#include "limits/rate_limits.hpp"
 #include "observe/metrics.hpp"
 #include "transfer/transfers.hpp"
 
@@ -73,6 +74,11 @@ class Api {
 
   // The server's own refusals (malformed, too large) in this API's format.
   http::Response reject(http::Status status, const std::string& message, const http::RequestContext& ctx) const;
+  // A refusal before routing (the per-address rate limit) in this API's format.
+  http::Response reject(const core::Failure& failure, const http::RequestContext& ctx) const;
+
+  // The per-user rate limits, charged once the token is verified; before serving (none: no limits).
+  void set_rate_limits(limits::RateLimits* limits) { rate_limits_ = limits; }
 
  private:
   http::Response finish(http::Response response, const http::RequestContext& ctx) const;
@@ -93,6 +99,7 @@ class Api {
   cluster::Clusters& clusters_;
   observe::Metrics& metrics_;
   transfer::Transfers& transfers_;
+  limits::RateLimits* rate_limits_ = nullptr;
   http::Router<Route> router_;
 };
 

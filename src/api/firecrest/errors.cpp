@@ -46,7 +46,7 @@ http::Response error_response(const core::Failure& failure, const std::string& u
 
   http::Response res{status_for(failure.kind()), http_version};
   res.set(http::bhttp::field::content_type, "application/json");
-  http::set_failure_headers(res, failure.kind());
+  http::set_failure_headers(res, failure);
   res.body() = json::serialize(body);
   return res;
 }

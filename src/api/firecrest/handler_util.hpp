@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "api/firecrest/api.hpp"
-#include "filesystem/archive.hpp"
+#include "api/firecrest/request_body.hpp"
 
 #include "cluster/cluster.hpp"
 #include "http/types.hpp"
@@ -39,30 +39,10 @@ std::string query_path(const Call& c);
 
 // The body as a JSON object, else a validation failure.
 boost::json::object parse_body(const Call& c);
-// The first of `names` present (and not null) in the body, as a string: its name and value.
-std::optional<std::pair<std::string, std::string>> body_string(const boost::json::object& body,
-                                                               std::initializer_list<const char*> names);
-bool body_flag(const boost::json::object& body, std::initializer_list<const char*> names);
-// The confined path of a body field given under one of `names` (required; first name reported).
+// request_body.hpp's readers of body paths, confined to the call's cluster.
 std::string body_path(const Call& c, const boost::json::object& body, std::initializer_list<const char*> names);
-// sourcePath, source_path or path.
 std::string body_source_path(const Call& c, const boost::json::object& body);
-
-// The body of compress (ops and transfer): sourcePath, targetPath, matchPattern, dereference,
-// compression, as the tar and find argv that do it.
-struct CompressBody {
-  std::string source;
-  std::string target;
-  filesystem::CompressCommands commands;
-};
 CompressBody parse_compress_body(const Call& c, const boost::json::object& body);
-
-// The body of extract (ops and transfer): sourcePath, targetPath, compression.
-struct ExtractBody {
-  std::string source;
-  std::string target;
-  std::vector<std::string> tar;
-};
 ExtractBody parse_extract_body(const Call& c, const boost::json::object& body);
 
 // A configured file system's root is never removed (query path).

@@ -1,6 +1,5 @@
 #include <boost/json.hpp>
 
-#include <charconv>
 #include <optional>
 #include <string>
 
@@ -21,12 +20,6 @@ using http::Verb;
 
 namespace {
 
-std::optional<std::string> body_account(const json::object& body) {
-  auto v = body_string(body, {"account"});
-  if (!v) return std::nullopt;
-  return std::move(v->second);
-}
-
 // transferDirectives (or transfer_directives): the method must be one Portico has ("s3"), and
 // S3 staging must be configured.
 const json::object& s3_directives(const Call& c, const json::object& body) {
@@ -41,29 +34,6 @@ const json::object& s3_directives(const Call& c, const json::object& body) {
   if (method->second != "s3" || !c.api->transfers().staging_available())
     throw core::Failure(core::ErrorKind::bad_request, "Requested transfer method is not available");
   return directives;
-}
-
-// fileSize (or file_size): a whole number of bytes, as a JSON number or a decimal string (the
-// published example sends a string).
-std::uint64_t file_size(const json::object& directives) {
-  for (const char* name : {"fileSize", "file_size"}) {
-    const json::value* v = directives.if_contains(name);
-    if (!v || v->is_null()) continue;
-    std::string field = std::string("transferDirectives.") + name;
-    if (v->is_uint64()) return v->get_uint64();
-    if (v->is_int64()) {
-      if (v->get_int64() < 0) throw core::validation_error("body", field, "must not be negative");
-      return static_cast<std::uint64_t>(v->get_int64());
-    }
-    if (v->is_string()) {
-      std::string_view text = v->get_string();
-      std::uint64_t n = 0;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-      if (ec == std::errc() && end == text.data() + text.size() && !text.empty()) return n;
-    }
-    throw core::validation_error("body", field, "must be a whole number of bytes");
-  }
-  throw core::validation_error("body", "transferDirectives.fileSize", "is required: the size of the file in bytes");
 }
 
 cluster::UserRunner runner_of(Call& c) {
@@ -130,7 +100,7 @@ void add_transfer_routes(Api& api) {
             // The target file: "path" for pyFirecREST, "sourcePath" in the published example.
             auto target = body_path(c, body, {"path", "sourcePath", "source_path", "targetPath", "target_path"});
             const auto& directives = s3_directives(c, body);
-            auto size = file_size(directives);
+            auto size = transfer_file_size(directives);
             auto account = body_account(body);
             auto runner = runner_of(c);
             auto upload = co_await c.api->transfers().upload(*c.cluster, runner, account, target, size);

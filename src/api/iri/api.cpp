@@ -141,16 +141,20 @@ Response Api::reject(http::Status status, const std::string& message, const http
     kind = ErrorKind::too_large;
   else if (status == http::Status::request_timeout)
     kind = ErrorKind::timeout;
-  std::string base = config_.facility.public_base_url.empty()
-                         ? std::string(config_.server.tls ? "https" : "http") + "://" + config_.server.host + ":" +
-                               std::to_string(config_.server.port) + root_
-                         : config_.facility.public_base_url;
-  auto res = problem_response(Failure(kind, message), base + "/problems", base + ctx.target);
+  auto res = reject(Failure(kind, message), ctx);
   res.result(status);
   auto body = json::parse(res.body()).as_object();
   body["status"] = static_cast<int>(status);
   res.body() = json::serialize(body);
-  return finish(std::move(res), ctx);
+  return res;
+}
+
+Response Api::reject(const core::Failure& failure, const http::RequestContext& ctx) const {
+  std::string base = config_.facility.public_base_url.empty()
+                         ? std::string(config_.server.tls ? "https" : "http") + "://" + config_.server.host + ":" +
+                               std::to_string(config_.server.port) + root_
+                         : config_.facility.public_base_url;
+  return finish(problem_response(failure, base + "/problems", base + ctx.target), ctx);
 }
 
 asio::awaitable<Response> Api::handle(http::Request& request, http::RequestContext& ctx, std::string_view path,
@@ -187,6 +191,7 @@ asio::awaitable<Response> Api::handle(http::Request& request, http::RequestConte
       call.identity = co_await authenticator_.authenticate(std::move(authorization));
       ctx.user = call.identity->username;
       ctx.client_id = call.identity->client_id;
+      if (rate_limits_) rate_limits_->charge_user(limits::Api::iri, ctx.user);
     }
     if (route.admin) {
       const auto& ops = config_.facility.operators;

@@ -26,8 +26,13 @@
 #include "facility/status_book.hpp"
 #include "http/router.hpp"
 #include "http/types.hpp"
+#include "limits/rate_limits.hpp"
 #include "store/store.hpp"
 #include "tasks/manager.hpp"
+
+namespace portico::transfer {
+class Transfers;
+}
 
 namespace portico::api::iri {
 
@@ -90,6 +95,10 @@ class Api {
 
   // The server's own refusals (too large, malformed) as problems.
   http::Response reject(http::Status status, const std::string& message, const http::RequestContext& ctx) const;
+  // A refusal before routing (the per-address rate limit) as a problem.
+  http::Response reject(const core::Failure& failure, const http::RequestContext& ctx) const;
+  // The per-user rate limits, charged once a token is verified; before serving (none: no limits).
+  void set_rate_limits(limits::RateLimits* limits) { rate_limits_ = limits; }
 
   // The OpenAPI 3.1 document of one version, from the route table (openapi.cpp); `server` is
   // the absolute base the document's paths are under ("" for relative).
@@ -104,6 +113,9 @@ class Api {
   // The task manager of the filesystem operations (null in a documents-only Api: they answer 501).
   tasks::Manager* tasks() const { return tasks_; }
   void set_tasks(tasks::Manager* tasks) { tasks_ = tasks; }  // before serving
+  // Where long filesystem tasks go as jobs; null: they run as commands however long they take.
+  transfer::Transfers* transfers() const { return transfers_; }
+  void set_transfers(transfer::Transfers* transfers) { transfers_ = transfers; }  // before serving
 
   struct Entry {
     Versions versions;
@@ -126,6 +138,8 @@ class Api {
   cluster::Clusters* clusters_ = nullptr;
   store::Store* store_ = nullptr;
   tasks::Manager* tasks_ = nullptr;
+  limits::RateLimits* rate_limits_ = nullptr;
+  transfer::Transfers* transfers_ = nullptr;
   std::string root_;  // the configured API root without its trailing '/'
   std::array<http::Router<const Route*>, 2> routers_;
   std::vector<Entry> entries_;

@@ -40,6 +40,7 @@ std::pair<const char*, const char*> slug_and_title(http::Status status) {
     case http::Status::method_not_allowed: return {"method-not-allowed", "Method not allowed"};
     case http::Status::conflict: return {"conflict", "Conflict"};
     case http::Status::payload_too_large: return {"payload-too-large", "Payload too large"};
+    case http::Status::too_many_requests: return {"too-many-requests", "Too many requests"};
     case http::Status::internal_server_error: return {"internal-error", "Internal error"};
     default: return {"generic-error", "Error"};
   }
@@ -64,7 +65,7 @@ http::Response problem_response(const core::Failure& failure, const std::string&
   }
   http::Response res{status, http_version};
   res.set(http::bhttp::field::content_type, "application/problem+json");
-  http::set_failure_headers(res, failure.kind());
+  http::set_failure_headers(res, failure);
   res.body() = json::serialize(body);
   return res;
 }

@@ -23,6 +23,7 @@
 #include "filesystem/paths.hpp"
 #include "tasks/manager.hpp"
 #include "transfer/streams.hpp"
+#include "transfer/transfers.hpp"
 
 namespace portico::api::iri {
 
@@ -184,12 +185,67 @@ struct Target {
   std::string origin;  // the server's absolute base (before /api/vN)
 };
 
+// An operation that may outlast tasks.direct_timeout (cp, mv, rm, compress, extract): `run`
+// runs as commands for that long at most; if it outlasts it, `as_job` hands it to a transfer job
+// (taking over what the stopped attempt left) that the task follows; either way `result` then
+// says what was made.
+using JobStart = asio::awaitable<transfer::TransferJob>;
+struct LongOperation {
+  std::function<asio::awaitable<void>(core::CommandRunner&)> run;
+  std::function<JobStart(transfer::Transfers&, cluster::Cluster&, cluster::UserRunner&)> as_job;
+  std::function<asio::awaitable<std::string>(core::CommandRunner&)> result;
+};
+
 // What a validated call will do: the task's arguments (as the client gave them, confined) and
-// its work.
+// its work, or the long operation it is.
 struct Prepared {
+  Prepared(json::object a, tasks::Work w) : args(std::move(a)), work(std::move(w)) {}
+  Prepared(json::object a, LongOperation op) : args(std::move(a)), long_operation(std::move(op)) {}
+
   json::object args;
   tasks::Work work;
+  std::optional<LongOperation> long_operation;
 };
+
+// The work of a long operation: directly, else (past `limit`, when transfers are available) as a
+// transfer job of the caller, which a cancellation of the task cancels.
+tasks::Work long_work(LongOperation op, transfer::Transfers* transfers, cluster::Cluster* cluster,
+                      std::shared_ptr<cluster::UserRunner> jobs_runner, std::chrono::seconds limit) {
+  return [op = std::move(op), transfers, cluster, jobs_runner, limit](tasks::StoppableRunner& r)
+             -> asio::awaitable<std::string> {
+    if (!transfers) {
+      co_await op.run(r);
+    } else {
+      tasks::LimitedRunner direct(r, limit);
+      std::exception_ptr failed;
+      try {
+        co_await op.run(direct);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+      if (failed && !(direct.outlasted() && !r.stop()->stopped())) std::rethrow_exception(failed);
+      if (failed) {
+        auto job = co_await op.as_job(*transfers, *cluster, *jobs_runner);
+        co_await transfers->follow(*cluster, *jobs_runner, job, r.stop());
+      }
+    }
+    auto out = co_await op.result(r);
+    co_return out;
+  };
+}
+
+// Where cp and mv put `source` given `target`: into it when it is a directory (as cp and mv do),
+// else at it. Resolved before the attempt, so that a job taking over an interrupted one
+// completes the same destination rather than nesting the source in what the attempt made.
+asio::awaitable<std::string> destination(core::CommandRunner& runner, const std::string& source,
+                                         const std::string& target) {
+  core::Command test;
+  test.argv = {"test", "-d", target};
+  auto result = co_await runner.run(std::move(test));
+  if (result.exit_status != 0) co_return target;
+  auto slash = source.find_last_of('/');
+  co_return (target.back() == '/' ? target : target + "/") + source.substr(slash + 1);
+}
 
 using Prepare = std::function<Prepared(Input&, const Target&)>;
 
@@ -418,10 +474,14 @@ std::vector<Op> operations(Version) {
          auto path = in.path("path", t.resource_fs);
          if (filesystem::is_file_system_root(path, *t.cluster_fs))
            throw core::validation_error(in.location(), "path", "cannot remove a file system's root");
-         return Prepared{{{"path", path}}, [path](core::CommandRunner& r) -> asio::awaitable<std::string> {
-                           co_await filesystem::rm(r, path);
-                           co_return output(nullptr);
-                         }};
+         LongOperation op{
+             [path](core::CommandRunner& r) -> asio::awaitable<void> { co_await filesystem::rm(r, path); },
+             [path](transfer::Transfers& x, cluster::Cluster& c, cluster::UserRunner& r) -> JobStart {
+               auto job = co_await x.remove(c, r, std::nullopt, path, true);
+               co_return job;
+             },
+             [](core::CommandRunner&) -> asio::awaitable<std::string> { co_return output(nullptr); }};
+         return Prepared{{{"path", path}}, std::move(op)};
        }});
 
   for (bool copy : {true, false}) {
@@ -436,13 +496,26 @@ std::vector<Op> operations(Version) {
            in.raise();
            json::object args{{"path", source}, {"target_path", target}};
            if (copy) args["dereference"] = deref;
-           return Prepared{std::move(args),
-                           [copy, source, target, deref](core::CommandRunner& r) -> asio::awaitable<std::string> {
-                             if (copy) co_await filesystem::copy(r, source, target, deref);
-                             else co_await filesystem::move(r, source, target);
-                             auto described = co_await describe(r, target);
-                             co_return described;
-                           }};
+           // The destination, resolved by the first attempt, is where a taking-over job goes too.
+           auto exact = std::make_shared<std::string>();
+           LongOperation op{
+               [copy, source, target, deref, exact](core::CommandRunner& r) -> asio::awaitable<void> {
+                 *exact = co_await destination(r, source, target);
+                 if (copy) co_await filesystem::copy(r, source, *exact, deref, true);
+                 else co_await filesystem::move(r, source, *exact, true);
+               },
+               [copy, source, deref, exact](transfer::Transfers& x, cluster::Cluster& c, cluster::UserRunner& r)
+                   -> JobStart {
+                 if (exact->empty()) throw Failure(ErrorKind::timeout, "the destination could not be looked up in time");
+                 if (copy) {
+                   auto job = co_await x.copy(c, r, std::nullopt, source, *exact, deref, true);
+                   co_return job;
+                 }
+                 auto job = co_await x.move(c, r, std::nullopt, source, *exact, true);
+                 co_return job;
+               },
+               [target](core::CommandRunner& r) { return describe(r, target); }};
+           return Prepared{std::move(args), std::move(op)};
          }});
   }
 
@@ -469,11 +542,17 @@ void add_archive_ops(std::vector<Op>& ops, Version version) {
                    json::object args{{"path", source}, {"target_path", target}, {"dereference", deref}};
                    args["match_pattern"] = pattern ? json::value(*pattern) : json::value(nullptr);
                    if (auto c = in.text("compression")) args["compression"] = *c;
-                   return Prepared{std::move(args), [commands, target](core::CommandRunner& r) -> asio::awaitable<std::string> {
-                                     co_await filesystem::compress(r, commands);
-                                     auto described = co_await describe(r, target);
-                                     co_return described;
-                                   }};
+                   // A rerun of tar rewrites the archive a stopped attempt left.
+                   LongOperation op{[commands](core::CommandRunner& r) -> asio::awaitable<void> {
+                                      co_await filesystem::compress(r, commands);
+                                    },
+                                    [source, target, commands](transfer::Transfers& x, cluster::Cluster& c,
+                                                               cluster::UserRunner& r) -> JobStart {
+                                      auto job = co_await x.compress(c, r, std::nullopt, source, target, commands);
+                                      co_return job;
+                                    },
+                                    [target](core::CommandRunner& r) { return describe(r, target); }};
+                   return Prepared{std::move(args), std::move(op)};
                  }});
   ops.push_back({"extract", "Extract a tar archive", http::Status::created, Verb::post, false, {}, "PostExtractRequest",
                  "PostExtractRequest", [version](Input& in, const Target& t) {
@@ -485,11 +564,17 @@ void add_archive_ops(std::vector<Op>& ops, Version version) {
                    auto tar = filesystem::extract_command(source, target, compression);
                    json::object args{{"path", source}, {"target_path", target}};
                    if (auto c = in.text("compression")) args["compression"] = *c;
-                   return Prepared{std::move(args), [tar, target](core::CommandRunner& r) -> asio::awaitable<std::string> {
-                                     co_await filesystem::extract(r, tar);
-                                     auto described = co_await describe(r, target);
-                                     co_return described;
-                                   }};
+                   // A rerun of tar rewrites what a stopped attempt extracted.
+                   LongOperation op{[tar](core::CommandRunner& r) -> asio::awaitable<void> {
+                                      co_await filesystem::extract(r, tar);
+                                    },
+                                    [source, target, tar](transfer::Transfers& x, cluster::Cluster& c,
+                                                          cluster::UserRunner& r) -> JobStart {
+                                      auto job = co_await x.extract(c, r, std::nullopt, source, target, tar);
+                                      co_return job;
+                                    },
+                                    [target](core::CommandRunner& r) { return describe(r, target); }};
+                   return Prepared{std::move(args), std::move(op)};
                  }});
 }
 
@@ -589,7 +674,12 @@ void add_filesystem_routes(Api& api) {
         auto prepared = prepare(in, target);
         json::object command{{"router", "filesystem"}, {"command", name}, {"args", std::move(prepared.args)}};
         auto runner = std::make_shared<cluster::UserRunner>(target.cluster->runner(target.user, nullptr));
-        auto id = manager.submit(std::move(runner), target.user, std::move(command), std::move(prepared.work));
+        auto work = std::move(prepared.work);
+        if (prepared.long_operation)
+          work = long_work(std::move(*prepared.long_operation), self->transfers(), target.cluster,
+                           std::make_shared<cluster::UserRunner>(target.cluster->runner(target.user, nullptr)),
+                           self->config().tasks.direct_timeout);
+        auto id = manager.submit(std::move(runner), target.user, std::move(command), std::move(work));
         json::object body{{"task_id", id}, {"task_uri", c.links.base + "/task/" + id}};
         Reply reply{std::move(body)};
         reply.status = status;
