@@ -52,6 +52,11 @@ def process_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime, seconds
 
 
+def run_queue_wait(pid):
+    """Seconds the process's threads have waited for a CPU (schedstat's second field)."""
+    return sum(int((t / "schedstat").read_text().split()[1]) for t in pathlib.Path(f"/proc/{pid}/task").iterdir()) / 1e9
+
+
 def run_pool(work, name, sessions, connections, raw_bob, big):
     gw = Gateway(work, env={"PORTICO_COMMAND_TIMEOUT": "900s"}, extra_yaml=HIGH_RATE_LIMITS)
     text = gw.config.read_text()
@@ -106,10 +111,11 @@ def run_pool(work, name, sessions, connections, raw_bob, big):
         futures = [pool.submit(checksum, i) for i in range(CHECKSUMS)]
         threading.Thread(target=lambda: (concurrent.futures.wait(futures), done.set()), daemon=True).start()
         busy0, total0 = machine_busy()
-        cpu0, t0 = process_cpu(gw.proc.pid), time.monotonic()
+        cpu0, wait0, t0 = process_cpu(gw.proc.pid), run_queue_wait(gw.proc.pid), time.monotonic()
         loaded = sample(lambda n: done.is_set() and n >= 10)
         busy1, total1 = machine_busy()
-        cpu1, t1 = process_cpu(gw.proc.pid), time.monotonic()
+        cpu1, wait1, t1 = process_cpu(gw.proc.pid), run_queue_wait(gw.proc.pid), time.monotonic()
+        load_average = open("/proc/loadavg").read().split()[0]
         pool.shutdown()
     finally:
         gw.stop()
@@ -127,7 +133,8 @@ def run_pool(work, name, sessions, connections, raw_bob, big):
         "name": name, "idle": idle, "loaded": loaded,
         "checksums_ok": sum(1 for s, _ in results if s == 200), "checksum_s": [d for _, d in results],
         "machine_busy": (busy1 - busy0) / max(1, total1 - total0),
-        "gateway_cpu": (cpu1 - cpu0) / (t1 - t0), "load_seconds": t1 - t0,
+        "gateway_cpu": (cpu1 - cpu0) / (t1 - t0), "load_seconds": t1 - t0, "load_average": load_average,
+        "gateway_waited": wait1 - wait0,
         "gateway_idle": gateway_share(idle[2]), "gateway_loaded": gateway_share(loaded[2]),
         "command_idle": [audit[r][1] for r in idle[2] if r in audit],
         "command_loaded": [audit[r][1] for r in loaded[2] if r in audit],
@@ -140,6 +147,7 @@ def row(label, idle, loaded):
 
 
 def main():
+    load_before = open("/proc/loadavg").read().split()[0]
     with tempfile.TemporaryDirectory() as work:
         work = pathlib.Path(work)
         raw_alice = RawSsh(work, "alice")
@@ -158,7 +166,7 @@ def main():
             raw_bob.close()
 
     print(f"## Fairness: {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {os.cpu_count()} CPUs, "
-          f"load average before {open('/proc/loadavg').read().split()[0]}")
+          f"load average before {load_before}")
     print()
     print(f"bob's GET ops/ls of {BOB_DIR} (sequential, alternating with raw OpenSSH as bob running the same `ls` "
           f"over an open ControlMaster connection), idle ({IDLE_SAMPLES} calls each) and while alice runs {CHECKSUMS} "
@@ -177,8 +185,9 @@ def main():
         cs = run["checksum_s"]
         print(f"alice: {run['checksums_ok']}/{CHECKSUMS} checksums answered 200, each {statistics.median(cs):.0f} s "
               f"median, {max(cs):.0f} s the last; during the {run['load_seconds']:.0f} s of load the machine's CPUs were "
-              f"{100 * run['machine_busy']:.0f}% busy and Portico used {100 * run['gateway_cpu']:.0f}% of one CPU; "
-              f"{len(run['loaded'][0])} calls of bob's each.")
+              f"{100 * run['machine_busy']:.0f}% busy (load average {run['load_average']} at its end), Portico used "
+              f"{100 * run['gateway_cpu']:.1f}% of one CPU and its threads waited {run['gateway_waited']:.1f} s in all "
+              f"for a CPU; {len(run['loaded'][0])} calls of bob's each.")
 
 
 if __name__ == "__main__":

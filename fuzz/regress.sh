@@ -12,6 +12,9 @@ SECONDS_PER_TARGET=${1:-4}
 OUT=build-fuzz/fuzz
 WORK=$(mktemp -d /tmp/portico-fuzz.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
+# Reports with file and line, and UBSan's with the stack that led there.
+export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-/usr/bin/llvm-symbolizer-14}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DPORTICO_FUZZ=ON >/dev/null
 if [ -n "${PORTICO_BUILD_LOCK:-}" ]; then

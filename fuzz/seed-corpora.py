@@ -230,8 +230,10 @@ def scheduler():
     write("slurmrestd", "limits", selected(10, golden(r + "associations.json")[:2048] + b"\0" +
                                            golden(r + "accounts.json")[:1024]))
 
-    write("unix_identity", "lookup", selected(0, "alice\nalice:x:1001:1002::/home/alice:/bin/bash\nalice hpcusers\n"))
-    write("unix_identity", "lookup-root", selected(0, "root\nroot:x:0:0:root:/root:/bin/bash\nroot\n"))
+    write("unix_identity", "lookup", selected(0, b"alice\nalice:x:1001:1002::/home/alice:/bin/bash\n" +
+                                               golden(t + "id_alice.txt")))
+    write("unix_identity", "lookup-root", selected(0, "root\nroot:x:0:0:root:/root:/bin/bash\n"
+                                                    "uid=0(root) gid=0(root) groups=0(root)\n"))
     write("unix_identity", "id", selected(1, golden(t + "id_alice.txt")))
     write("unix_identity", "getent", selected(2, golden(t + "getent_passwd.txt")))
     write("storage_quota", "quota", selected(0, golden("cluster/testdata/quota_home_alice.txt")))

@@ -1,5 +1,5 @@
 // Who a user is on a cluster, from the cluster's own tools: the probe's account lookup
-// (`getent passwd NAME; id -Gn NAME`, cluster/identity.hpp), which decides whether Portico's CA
+// (`getent passwd NAME; id NAME`, cluster/identity.hpp), which decides whether Portico's CA
 // signs for the name at all, and `id` and `getent passwd <uid>...` (scheduler/id_parse.hpp).
 // Input: one byte choosing the reader, then for the lookup the user name up to the first
 // '\n' and the command's output after it; else the output.
@@ -39,7 +39,8 @@ void check_lookup(std::string_view text) {
   std::uint32_t uid = 0;
   const auto [end, ec] = std::from_chars(uid_field.data(), uid_field.data() + uid_field.size(), uid);
   FUZZ_CHECK(ec == std::errc() && end == uid_field.data() + uid_field.size() && uid == account->uid);
-  for (const auto& g : account->groups) FUZZ_CHECK(!g.empty() && g.find_first_of(" \n") == std::string::npos);
+  FUZZ_CHECK(account->info.user.id == account->uid);
+  for (const auto& g : account->groups) FUZZ_CHECK(!g.empty() && g.find_first_of(")\n") == std::string::npos);
   const bool outside = account->uid == 0 || account->uid < cluster.access.min_uid || account->uid > cluster.access.max_uid;
   FUZZ_CHECK(outside == !portico::cluster::account_refusal(std::string(user), account, cluster).empty());
 }

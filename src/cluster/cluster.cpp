@@ -22,7 +22,6 @@ using core::ErrorKind;
 using core::Failure;
 
 namespace {
-constexpr auto kGroupsTtl = std::chrono::minutes(5);
 
 // "ssh:<program>" for the audit line; `env NAME=value program ...` is named for the program.
 std::string describe(const core::Command& command) {
@@ -196,7 +195,7 @@ asio::awaitable<std::optional<UnixAccount>> Cluster::account_of(const std::strin
   {
     std::lock_guard lock(identities_mutex_);
     auto it = identities_.find(user);
-    if (it != identities_.end() && std::chrono::steady_clock::now() - it->second.fetched < kGroupsTtl)
+    if (it != identities_.end() && std::chrono::steady_clock::now() - it->second.fetched < config_.access.identity_ttl)
       co_return it->second.account;
   }
   // As the probe user, so that a name is looked at before anyone logs in as it. Without a probe
@@ -215,6 +214,12 @@ asio::awaitable<std::optional<UnixAccount>> Cluster::account_of(const std::strin
   std::lock_guard lock(identities_mutex_);
   identities_[user] = {account, std::chrono::steady_clock::now()};
   co_return account;
+}
+
+asio::awaitable<scheduler::UserInfo> Cluster::user_info(const std::string& user, std::vector<http::BackendCall>* log) {
+  auto account = co_await account_of(user, log);
+  if (auto why = account_refusal(user, account, config_); !why.empty()) throw Failure(ErrorKind::forbidden, why);
+  co_return account->info;
 }
 
 asio::awaitable<std::vector<scheduler::Account>> Cluster::accounts(const std::string& user, core::CommandRunner& runner) {

@@ -71,6 +71,10 @@ class Cluster {
 
   UserRunner runner(const std::string& user, std::vector<http::BackendCall>* log);
 
+  // The user's Unix identity (`id`), from the account lookup authorize() made: remembered for
+  // access.identity_ttl, looked up as the probe user, so userinfo costs no login per call.
+  boost::asio::awaitable<scheduler::UserInfo> user_info(const std::string& user, std::vector<http::BackendCall>* log);
+
   // The scheduler accounts the user may charge, remembered for kAccountsTtl: they change
   // rarely, and asking the accounting database costs far more than the rest of userinfo.
   static constexpr std::chrono::seconds kAccountsTtl{30};
@@ -86,7 +90,7 @@ class Cluster {
   // (each call is charged: one request naming the cluster), then core::Failure(forbidden) when
   // the user must not be reached through the gateway (root, the probe user, access.deny_users,
   // no such account, a uid below access.min_uid: identity.hpp) or the access rule refuses them. The account and its groups are looked up as the probe user
-  // before anyone logs in as the user, and cached for a few minutes. Every API calls this before
+  // before anyone logs in as the user, and cached for access.identity_ttl. Every API calls this before
   // it runs anything as the user.
   boost::asio::awaitable<void> authorize(const std::string& user, const std::vector<std::string>& scopes,
                                          std::vector<http::BackendCall>* log);

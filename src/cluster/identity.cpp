@@ -4,11 +4,12 @@
 #include <charconv>
 
 #include "core/shell.hpp"
+#include "scheduler/id_parse.hpp"
 
 namespace portico::cluster {
 
 std::vector<std::string> account_lookup_command(const std::string& user) {
-  return core::and_then({"getent", "passwd", "--", user}, {"id", "-Gn", "--", user});
+  return core::and_then({"getent", "passwd", "--", user}, {"env", "LC_ALL=C", "id", "--", user});
 }
 
 std::optional<UnixAccount> parse_account_lookup(std::string_view out, std::string_view user) {
@@ -28,16 +29,14 @@ std::optional<UnixAccount> parse_account_lookup(std::string_view out, std::strin
   a.name = std::string(user);
   auto [p, ec] = std::from_chars(fields[2].data(), fields[2].data() + fields[2].size(), a.uid);
   if (ec != std::errc() || p != fields[2].data() + fields[2].size() || fields[2].empty()) return std::nullopt;
-  std::string word;
-  for (char ch : rest) {
-    if (ch == ' ' || ch == '\n') {
-      if (!word.empty()) a.groups.push_back(word);
-      word.clear();
-    } else {
-      word += ch;
-    }
+  try {
+    a.info = scheduler::parse_id(rest);
+  } catch (const std::exception&) {
+    return std::nullopt;
   }
-  if (!word.empty()) a.groups.push_back(word);
+  if (a.info.user.id != a.uid) return std::nullopt;
+  for (const auto& g : a.info.groups)
+    if (g.name) a.groups.push_back(*g.name);
   return a;
 }
 

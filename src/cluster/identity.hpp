@@ -1,8 +1,8 @@
 #pragma once
 // Who a token's user is on a cluster, looked up *before* any login as them: the gateway's CA
 // signs a certificate for whatever name it is asked, so the name is vetted first. The lookup runs
-// as the probe user (`getent passwd NAME` and `id -Gn NAME` in one command); its answer also
-// decides the access rule's groups.
+// as the probe user (`getent passwd NAME` and `id NAME` in one command); its answer also decides
+// the access rule's groups and is FirecREST's userinfo (one cached answer for both).
 // Thread safety: pure functions.
 
 #include <cstdint>
@@ -12,16 +12,18 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "scheduler/model.hpp"
 
 namespace portico::cluster {
 
 struct UnixAccount {
   std::string name;
   std::uint32_t uid = 0;
-  std::vector<std::string> groups;
+  std::vector<std::string> groups;  // their names, in id's order
+  scheduler::UserInfo info;         // what `id` said, with the numeric ids
 };
 
-// The command that prints the account's passwd entry, then its groups on one line; it fails
+// The command that prints the account's passwd entry, then `id`'s line (C locale); it fails
 // (exit 2, getent's "not found") when there is no such account.
 // REQUIRES: user is a valid Unix name (core/names.hpp).
 std::vector<std::string> account_lookup_command(const std::string& user);

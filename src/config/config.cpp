@@ -416,6 +416,8 @@ void read_cluster(Section& c, Cluster& cluster, const std::string& base_dir, std
     a.integer("min_uid", cluster.access.min_uid, 0, 4294967294u);
     a.integer("max_uid", cluster.access.max_uid, 0, 4294967294u);
     if (cluster.access.max_uid < cluster.access.min_uid) a.error("max_uid", "must not be below min_uid");
+    a.duration("identity_ttl", cluster.access.identity_ttl);
+    if (cluster.access.identity_ttl > std::chrono::hours(1)) a.error("identity_ttl", "must be at most 1h");
     for (const auto& u : cluster.access.deny_users)
       if (!std::regex_match(u, kNamePattern)) a.error("deny_users", "\"" + u + "\" is not a valid user name");
     for (const auto& u : cluster.access.users)

@@ -133,6 +133,9 @@ struct Access {
   // range login.defs gives users (Debian's package accounts such as slurm's 64030, nobody).
   std::uint32_t min_uid = 1000;
   std::uint32_t max_uid = 60000;
+  // How long the account lookup (passwd entry, `id`: the access rule's groups and userinfo) of a
+  // user is reused before it is asked again.
+  std::chrono::seconds identity_ttl{60};
 };
 
 // How transfer jobs (cp, mv, rm, compress, extract, staged upload and download) are submitted.

@@ -425,3 +425,13 @@ metrics:
   EXPECT_TRUE(has_error(r, "metrics.host", "loopback")) << dump(r);
   EXPECT_TRUE(has_error(r, "metrics.port", "server.port")) << dump(r);
 }
+
+TEST(Config, TrustedProxiesAreAddresses) {
+  auto ok = parse_config(std::string(kMinimal) + "facility: {trusted_proxies: [127.0.0.1, '::1']}\n");
+  EXPECT_TRUE(ok.errors.empty()) << dump(ok);
+  auto r = parse_config(std::string(kMinimal) + "facility: {trusted_proxies: [proxy.example.org, 10.0.0.0/8]}\n");
+  EXPECT_EQ(std::count_if(r.errors.begin(), r.errors.end(),
+                          [](const ConfigError& e) { return e.key == "facility.trusted_proxies"; }),
+            2)
+      << dump(r);
+}

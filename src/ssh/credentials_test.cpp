@@ -311,7 +311,7 @@ TEST(MakeCredentialProvider, ChoosesTheCaElseStaticKeys) {
   auto ca = keygen(dir, "ca");
   auto key = keygen(dir, "alice");
   config::Config cfg;
-  cfg.ssh_ca = config::SshCa{ca, std::chrono::seconds(120)};
+  cfg.ssh_ca = config::SshCa{ca, std::chrono::seconds(120), {}};
   cfg.static_keys = {{"alice", key, ""}};
   auto provider = make_credential_provider(cfg);
   EXPECT_NE(dynamic_cast<CaCredentialProvider*>(provider.get()), nullptr);
@@ -324,7 +324,7 @@ TEST(MakeCredentialProvider, ChoosesTheCaElseStaticKeys) {
   cfg.static_keys.clear();
   EXPECT_THROW(make_credential_provider(cfg), std::runtime_error);
 
-  cfg.ssh_ca = config::SshCa{dir / "missing-ca", std::chrono::seconds(120)};
+  cfg.ssh_ca = config::SshCa{dir / "missing-ca", std::chrono::seconds(120), {}};
   auto message = error_of([&] { make_credential_provider(cfg); });
   EXPECT_NE(message.find(dir / "missing-ca"), std::string::npos) << message;
 }
@@ -333,7 +333,7 @@ TEST(MakeCredentialProvider, RefusesACaKeyOthersCanReadOrThatIsNotItsOwn) {
   TempDir dir;
   auto ca = keygen(dir, "ca");
   config::Config cfg;
-  cfg.ssh_ca = config::SshCa{ca, std::chrono::seconds(120)};
+  cfg.ssh_ca = config::SshCa{ca, std::chrono::seconds(120), {}};
   for (auto mode : {0640, 0604, 0660}) {
     ASSERT_EQ(::chmod(ca.c_str(), static_cast<mode_t>(mode)), 0);
     auto message = error_of([&] { make_credential_provider(cfg); });
@@ -437,7 +437,7 @@ TEST(DemoSite, CaCertificateLogsInAsItsUserOnly) {
   auto site = demo_site();
   if (!site) GTEST_SKIP() << "no demo site (var/site/site.json); start it with site/site up";
   config::Config cfg;
-  cfg.ssh_ca = config::SshCa{site->ca_key, std::chrono::seconds(300)};
+  cfg.ssh_ca = config::SshCa{site->ca_key, std::chrono::seconds(300), {}};
   auto provider = make_credential_provider(cfg);
   auto alice = provider->credential_for("alice");
 

@@ -317,11 +317,11 @@ def test_metrics_count_requests_by_route_and_status(gw, token):
 
 
 def test_audit_line_says_who_did_what(gw, token):
-    get(gw, "/status/hpc/userinfo", token("bob"), headers={"X-Request-ID": "audit-me"})
+    get(gw, "/filesystem/hpc/ops/ls?path=/home/bob", token("bob"), headers={"X-Request-ID": "audit-me"})
     line = gw.audit_line("audit-me")  # written just after the reply: waited for
     assert line["user"] == "bob" and line["client_id"] == "bob-client" and line["system"] == "hpc"
-    assert line["route"] == "/status/{system_name}/userinfo" and line["status"] == 200
-    assert any(c["what"] == "ssh:id" for c in line["backend"])
+    assert line["route"] == "/filesystem/{system_name}/ops/ls" and line["status"] == 200
+    assert any(c["what"] == "ssh:ls" for c in line["backend"]), line
 
 
 # --------------------------------------------------------------------------- failures of the backends

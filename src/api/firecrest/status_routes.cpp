@@ -87,7 +87,7 @@ void add_status_routes(Api& api) {
         };
         auto [order, id_error, info, accounts_error, accounts] =
             co_await asio::experimental::make_parallel_group(
-                asio::co_spawn(executor, scheduler::userinfo(runner), asio::deferred),
+                asio::co_spawn(executor, c.cluster->user_info(c.identity->username, &c.ctx.backend_calls), asio::deferred),
                 asio::co_spawn(executor, accounts_of(), asio::deferred))
                 .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
         if (id_error) std::rethrow_exception(id_error);
