@@ -1,9 +1,9 @@
 #include "auth/authenticator.hpp"
 
+#include "core/ascii.hpp"
 #include "core/error.hpp"
 #include "core/names.hpp"
 
-#include <boost/beast/core/string.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -21,7 +21,7 @@ using core::Failure;
 
 std::optional<std::string_view> bearer_token(std::string_view authorization) noexcept {
   constexpr std::string_view scheme = "bearer";
-  if (authorization.size() <= scheme.size() || !boost::beast::iequals(authorization.substr(0, scheme.size()), scheme) ||
+  if (authorization.size() <= scheme.size() || !core::iequals(authorization.substr(0, scheme.size()), scheme) ||
       authorization[scheme.size()] != ' ')
     return std::nullopt;
   auto token = authorization.substr(scheme.size());

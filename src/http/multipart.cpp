@@ -1,13 +1,13 @@
 #include "http/multipart.hpp"
 
-#include <boost/beast/core/string.hpp>
-
+#include "core/ascii.hpp"
 #include "core/error.hpp"
 
 namespace portico::http {
 
 using core::ErrorKind;
 using core::Failure;
+using core::iequals;
 
 namespace {
 
@@ -16,8 +16,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
-
-bool iequals(std::string_view a, std::string_view b) { return boost::beast::iequals(a, b); }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include "core/ascii.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -75,7 +77,7 @@ class StreamedBody final : public BodyReader {
     // system calls per gigabyte.
     buffer_.reserve(128 * 1024);
     auto expect = parser_.get().find(bhttp::field::expect);
-    expect_continue_ = expect != parser_.get().end() && beast::iequals(expect->value(), "100-continue");
+    expect_continue_ = expect != parser_.get().end() && core::iequals(expect->value(), "100-continue");
   }
 
   Request header() const {

@@ -1,5 +1,6 @@
 #include "net/http_client.hpp"
 
+#include "core/ascii.hpp"
 #include "core/error.hpp"
 #include "portico/version.hpp"
 
@@ -42,7 +43,7 @@ using boost::system::error_code;
 
 const std::string* HttpResponse::header(std::string_view name) const noexcept {
   for (const auto& h : headers)
-    if (beast::iequals(h.name, name)) return &h.value;
+    if (core::iequals(h.name, name)) return &h.value;
   return nullptr;
 }
 

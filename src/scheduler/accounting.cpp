@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "core/error.hpp"
 #include "core/numbers.hpp"
@@ -84,7 +85,8 @@ std::optional<std::int64_t> tres_value(std::string_view tres, std::string_view n
     if (eq == std::string_view::npos) throw malformed("TRES list", tres);
     if (item.substr(0, eq) != name) continue;
     auto value = core::parse_decimal<std::uint64_t>(item.substr(eq + 1));
-    if (!value) throw malformed("TRES list", tres);
+    if (!value || *value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      throw malformed("TRES list", tres);
     return static_cast<std::int64_t>(*value);
   }
   return std::nullopt;

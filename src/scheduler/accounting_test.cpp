@@ -26,6 +26,11 @@ TEST(TresValue, ReadsOneItemOfAList) {
   EXPECT_EQ(tres_value("", "node"), std::nullopt);
   EXPECT_THROW(tres_value("node=lots", "node"), portico::core::Failure);
   EXPECT_THROW(tres_value("node", "node"), portico::core::Failure);
+  // Found by fuzz/sacctmgr_fuzz (corpus: finding-limit-past-int64): a value past int64 was read
+  // as a negative limit.
+  EXPECT_EQ(tres_value("node=9223372036854775807", "node"), INT64_MAX);
+  EXPECT_THROW(tres_value("node=9223372036854775808", "node"), portico::core::Failure);
+  EXPECT_THROW(tres_value("node=18446744073709551615", "node"), portico::core::Failure);
 }
 
 TEST(AccountNames, OnlyWhatSlurmListsInACommaList) {

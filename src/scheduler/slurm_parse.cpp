@@ -116,7 +116,8 @@ std::vector<std::vector<ScontrolField>> scontrol_records(std::string_view text, 
   std::vector<std::vector<ScontrolField>> records;
   for (auto line : lines) {
     auto fields = split_scontrol_record(line);
-    if (fields.front().key != first_key) throw malformed(what, line);
+    // The first value names the record (a node, a partition): without it there is no record.
+    if (fields.front().key != first_key || fields.front().value.empty()) throw malformed(what, line);
     records.push_back(std::move(fields));
   }
   return records;

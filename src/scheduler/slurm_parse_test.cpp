@@ -199,6 +199,14 @@ TEST(ScontrolPartitions, EmptyAndMalformed) {
 
 // ---- reservations
 
+// Found by fuzz/scontrol_fuzz (corpus: finding-partition-without-name): "PartitionName=" with
+// nothing after it was a partition named "" (and so for nodes and reservations).
+TEST(ScontrolPartitions, ARecordWithoutItsNameIsMalformed) {
+  EXPECT_THROW(parse_scontrol_partitions("PartitionName= State=UP TotalCPUs=2\n"), portico::core::Failure);
+  EXPECT_THROW(parse_scontrol_nodes("NodeName= State=IDLE CPUTot=2\n"), portico::core::Failure);
+  EXPECT_THROW(parse_scontrol_reservations("ReservationName= StartTime=1 EndTime=2\n"), portico::core::Failure);
+}
+
 TEST(ScontrolReservations, GoldenSlurm2205) {
   auto reservations = parse_scontrol_reservations(golden("scontrol_show_reservation.txt"));
   ASSERT_EQ(reservations.size(), 1u);

@@ -107,14 +107,14 @@ inline std::vector<pid_t> descendants(pid_t root) {
     children.emplace(parent, static_cast<pid_t>(std::stoi(name)));
   }
   std::vector<pid_t> out;
-  std::vector<pid_t> todo{root};
-  while (!todo.empty()) {
-    const pid_t p = todo.back();
-    todo.pop_back();
+  std::vector<pid_t> unvisited{root};
+  while (!unvisited.empty()) {
+    const pid_t p = unvisited.back();
+    unvisited.pop_back();
     auto [begin, end] = children.equal_range(p);
     for (auto it = begin; it != end; ++it) {
       out.push_back(it->second);
-      todo.push_back(it->second);
+      unvisited.push_back(it->second);
     }
   }
   return out;

@@ -96,11 +96,11 @@ def descendants(root):
             continue
         parent = int(stat[stat.rfind(")") + 2:].split()[1])
         children.setdefault(parent, []).append(int(entry.name))
-    out, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
+    out, unvisited = [], [root]
+    while unvisited:
+        for child in children.get(unvisited.pop(), []):
             out.append(child)
-            todo.append(child)
+            unvisited.append(child)
     return out
 
 
