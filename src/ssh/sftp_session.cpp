@@ -290,17 +290,19 @@ asio::awaitable<void> SftpSession::read_loop() {
   auto self = shared_from_this();
   try {
     for (;;) {
-      if (in_.size() - in_end_ < kMinRead) {
-        std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-        in_end_ -= in_begin_;
-        in_begin_ = 0;
-      }
       // Whatever came with the VERSION is processed before reading more.
       while (auto size = sftp::packet_size(std::string_view(in_.data() + in_begin_, in_end_ - in_begin_))) {
         dispatch(std::string_view(in_.data() + in_begin_, *size));
         in_begin_ += *size;
       }
       if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+      // Made room only now, with every whole packet taken out: a buffer full of packets would
+      // otherwise leave none, and a read into no room looks like the end of the session.
+      if (in_.size() - in_end_ < kMinRead) {
+        std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+        in_end_ -= in_begin_;
+        in_begin_ = 0;
+      }
       if (!alive_) co_return;
       const auto room = asio::buffer(in_.data() + in_end_, in_.size() - in_end_);
       auto n = co_await channel_.async_read_some(Stream::out, room);
