@@ -425,7 +425,11 @@ asio::awaitable<void> Server::serve(Stream& stream, RequestContext base) {
     lowest.expires_never();  // the handler has its own deadlines (SSH command timeouts)
     Response response = co_await hooks_.handle(request, ctx);
     if (writer.begun()) {
-      // The handler sent its response itself; what it returned is for the audit line.
+      // The handler sent its response itself; what it returned is for the audit line, unless it
+      // failed after the status line: the reply is cut short, and only the log can say why.
+      if (response.result_int() >= 400)
+        spdlog::warn("request {}: reply cut short after its status line: {} {}", ctx.request_id, response.result_int(),
+                     response.body());
       if (hooks_.done) hooks_.done(&request, writer.header(), ctx);
       if (!writer.keeps_alive() || state_->stopping) co_return;
       if (body && !body->finished()) co_return;
