@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Transfer benchmarks (issue: filesystem), each next to raw OpenSSH doing the same work over an
 open ControlMaster connection as the same user, in the same run, on the same machine:
-  1. 1,000 files of 1 KB downloaded with 10-way concurrency (GET ops/download, one keep-alive
-     connection per client thread) vs 1,000 `ssh host cat FILE` at the same concurrency;
+  1. 1,000 files of 1 KB downloaded, 1,000 uploaded, 1,000 stats and 1,000 mkdirs, each with 10-way
+     concurrency (one keep-alive connection per client thread) vs 1,000 `ssh host cat FILE`,
+     `cat > FILE`, `stat` and `mkdir` at the same concurrency (an ssh client process per call, as
+     a script would run them);
   2. a 1 GiB download and a 1 GiB upload with curl (so the client is not the bottleneck) vs
      `ssh host cat FILE > /dev/null` and `ssh host 'cat > FILE' < /dev/zero`-style copies, with the
      gateway's peak resident memory sampled every 20 ms.
@@ -24,6 +26,7 @@ from benchlib import HIGH_RATE_LIMITS, SITE, Gateway, RawSsh, token
 FILES = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 CONCURRENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 GIB = 1024 ** 3
+OPS = "/filesystem/hpc/ops/"
 
 
 def rss_kb(pid):
@@ -59,27 +62,66 @@ def timed(fn):
 
 
 def many_small(gw, raw, headers, directory):
-    names = [f"{directory}/f{i:04d}" for i in range(FILES)]
+    """Each small-file operation FILES times at CONCURRENCY: (what, portico seconds, raw seconds)."""
     local = threading.local()
+    data = b"x" * 1024
 
-    def portico_one(path):
+    def session():
         s = getattr(local, "s", None) or requests.Session()
         local.s = s
-        r = s.get(gw.url + "/filesystem/hpc/ops/download", params={"path": path}, headers=headers, timeout=60)
+        return s
+
+    def download(i):
+        r = session().get(gw.url + OPS + "download", params={"path": f"{directory}/f{i:04d}"}, headers=headers,
+                          timeout=60)
         assert r.status_code == 200 and len(r.content) == 1024, r.text
 
-    def raw_one(path):
-        r = subprocess.run(raw.argv(f"cat {path}"), capture_output=True)
+    def raw_download(i):
+        r = subprocess.run(raw.argv(f"cat {directory}/f{i:04d}"), capture_output=True)
         assert r.returncode == 0 and len(r.stdout) == 1024, r.stderr
+
+    def upload(i):
+        r = session().post(gw.url + OPS + "upload", params={"path": f"{directory}/up"}, headers=headers,
+                           files={"file": (f"u{i:04d}", data)}, timeout=60)
+        assert r.status_code == 204, r.text
+
+    def raw_upload(i):
+        r = subprocess.run(raw.argv(f"cat > {directory}/rawup/u{i:04d}"), input=data, capture_output=True)
+        assert r.returncode == 0, r.stderr
+
+    def stat(i):
+        r = session().get(gw.url + OPS + "stat", params={"path": f"{directory}/f{i:04d}"}, headers=headers, timeout=60)
+        assert r.status_code == 200 and r.json()["output"]["size"] == 1024, r.text
+
+    def raw_stat(i):
+        r = subprocess.run(raw.argv(f"stat -c %s {directory}/f{i:04d}"), capture_output=True)
+        assert r.returncode == 0 and r.stdout == b"1024\n", r.stderr
+
+    def mkdir(i):
+        r = session().post(gw.url + OPS + "mkdir", json={"path": f"{directory}/dirs/d{i:04d}"}, headers=headers,
+                           timeout=60)
+        assert r.status_code == 201, r.text
+
+    def raw_mkdir(i):
+        r = subprocess.run(raw.argv(f"mkdir {directory}/rawdirs/d{i:04d}"), capture_output=True)
+        assert r.returncode == 0, r.stderr
 
     def run_all(fn):
         with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
-            list(pool.map(fn, names))
+            list(pool.map(fn, range(FILES)))
 
-    run_all(portico_one)  # warm: connections, certificates
-    portico = timed(lambda: run_all(portico_one))
-    raw_time = timed(lambda: run_all(raw_one))
-    return portico, raw_time
+    r = raw.run(f"mkdir {directory}/up {directory}/rawup {directory}/dirs {directory}/rawdirs")
+    assert r.returncode == 0, r.stderr
+    run_all(download)  # warm: connections, certificates, the SFTP session
+    out = []
+    for what, portico_fn, raw_fn in [("downloads of 1 KB", download, raw_download),
+                                     ("uploads of 1 KB", upload, raw_upload),
+                                     ("stats", stat, raw_stat),
+                                     ("mkdirs", mkdir, raw_mkdir)]:
+        portico = timed(lambda: run_all(portico_fn))
+        raw_time = timed(lambda: run_all(raw_fn))
+        out.append((what, portico, raw_time))
+    return out
 
 
 def big(gw, raw, headers, work, directory):
@@ -116,7 +158,7 @@ def main():
             r = raw.run(f"mkdir -p {directory} && cd {directory} && "
                         f"for i in $(seq -f %04g 0 {FILES - 1}); do head -c 1024 /dev/urandom > f$i; done")
             assert r.returncode == 0, r.stderr
-            small_portico, small_raw = many_small(gw, raw, headers, directory)
+            small = many_small(gw, raw, headers, directory)
             up, raw_up, up_rss, down, raw_down, down_rss = big(gw, raw, headers, work, directory)
         finally:
             raw.run(f"rm -rf {directory}")
@@ -127,8 +169,9 @@ def main():
     print(f"## Transfers: {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}\n")
     print("| measure | portico | raw OpenSSH (ControlMaster) | portico / raw |")
     print("|---|---|---|---|")
-    print(f"| {FILES} downloads of 1 KB, {CONCURRENCY} concurrent clients | {small_portico:.2f} s | {small_raw:.2f} s | "
-          f"{small_portico / small_raw:.2f}x time |")
+    for what, portico, raw_time in small:
+        print(f"| {FILES} {what}, {CONCURRENCY} concurrent clients | {portico:.2f} s | {raw_time:.2f} s | "
+              f"{raw_time / portico:.2f}x faster |")
     print(f"| 1 GiB download (curl) | {mbps(down):.0f} MB/s | {mbps(raw_down):.0f} MB/s | {raw_down / down:.0%} of raw throughput |")
     print(f"| 1 GiB upload (curl -F) | {mbps(up):.0f} MB/s | {mbps(raw_up):.0f} MB/s | {raw_up / up:.0%} of raw throughput |")
     print(f"\nGateway peak resident memory growth: {down_rss:.1f} MB during the download, {up_rss:.1f} MB during the upload.")

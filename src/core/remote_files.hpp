@@ -109,6 +109,9 @@ class RemoteFiles {
   // The names of a uid and a gid on the cluster ("" when it has none), as ls(1) shows them.
   virtual boost::asio::awaitable<std::string> user_name(std::uint32_t uid) = 0;
   virtual boost::asio::awaitable<std::string> group_name(std::uint32_t gid) = 0;
+  // The bytes of the cluster's /etc/localtime (TZif), the zone the tools show times in; ""
+  // when it has none (then glibc's UTC). Read once per session.
+  virtual boost::asio::awaitable<std::string> local_time_zone() = 0;
 };
 
 }  // namespace portico::core

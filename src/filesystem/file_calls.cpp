@@ -2,6 +2,9 @@
 
 #include <memory>
 
+#include "filesystem/ls_entry.hpp"
+#include "filesystem/time_zone.hpp"
+
 namespace portico::filesystem::file_calls {
 
 using core::FileAttributes;
@@ -29,6 +32,18 @@ Task<std::optional<FileAttributes>> regular(RemoteFiles& files, const std::strin
   auto attrs = co_await files.stat(path, true);
   if (!attrs.is_regular() || !attrs.size) co_return std::nullopt;
   co_return attrs;
+}
+
+// Makes a change; false when the server refused it, which changed nothing.
+Task<bool> accepted(Task<void> call) {
+  bool ok = false;
+  try {
+    co_await std::move(call);
+    ok = true;
+  } catch (const core::FileError&) {
+    // The command says why, in its own words.
+  }
+  co_return ok;
 }
 
 }  // namespace
@@ -84,14 +99,55 @@ Task<std::optional<FilePart>> head_tail(RemoteFiles& files, std::string path, He
 }
 
 Task<bool> rm(RemoteFiles& files, std::string path) {
-  bool removed = false;
-  try {
-    co_await files.remove(path);
-    removed = true;
-  } catch (const core::FileError&) {
-    // A directory (rm -r's), or a refusal whose words are rm's.
-  }
+  auto call = files.remove(std::move(path));
+  const bool removed = co_await accepted(std::move(call));
   co_return removed;
+}
+
+Task<bool> mkdir(RemoteFiles& files, std::string path) {
+  auto call = files.make_directory(std::move(path));
+  const bool made = co_await accepted(std::move(call));
+  co_return made;
+}
+
+Task<bool> symlink(RemoteFiles& files, std::string target, std::string link) {
+  auto call = files.make_symlink(std::move(target), std::move(link));
+  const bool made = co_await accepted(std::move(call));
+  co_return made;
+}
+
+Task<bool> chmod(RemoteFiles& files, std::string path, std::uint32_t mode) {
+  bool changed = false;
+  try {
+    auto attrs = co_await files.stat(path, true);
+    if (attrs.mode) {
+      if (attrs.is_directory()) mode |= *attrs.mode & 06000u;
+      co_await files.set_mode(path, mode);
+      changed = true;
+    }
+  } catch (const core::FileError&) {
+    // A dangling link, a file of someone else: chmod's words.
+  }
+  co_return changed;
+}
+
+Task<std::optional<LsEntry>> describe(RemoteFiles& files, std::string path) {
+  std::optional<LsEntry> entry;
+  try {
+    auto attrs = co_await files.stat(path, false);
+    if (attrs.uid && attrs.gid) {
+      std::optional<std::string> target;
+      if (attrs.is_symlink()) target = co_await files.read_link(path);
+      auto user = co_await files.user_name(*attrs.uid);
+      auto group = co_await files.group_name(*attrs.gid);
+      auto zone_data = co_await files.local_time_zone();
+      auto zone = TimeZone::from_tzif(zone_data);
+      if (zone) entry = ls_entry(path, attrs, target, user, group, *zone);
+    }
+  } catch (const core::FileError&) {
+    // Gone already, or a server that cannot name owners: ls says.
+  }
+  co_return entry;
 }
 
 void Record::finish(int status) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <initializer_list>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -34,16 +35,34 @@ Task<std::string> run_checked(core::CommandRunner& runner, std::vector<std::stri
   co_return out;
 }
 
+std::vector<std::string> describe_command(const std::string& path) {
+  LsOptions itself;
+  itself.itself = true;
+  return ls_command(path, itself);
+}
+
+LsEntry only_entry(std::string_view ls_output) {
+  auto entries = parse_ls(ls_output);
+  if (entries.size() != 1) throw core::Failure(core::ErrorKind::internal, "unexpected ls output for one path");
+  return std::move(entries.front());
+}
+
 // Runs `action` and, if it succeeded, `ls -ld path` in the same remote command.
 Task<LsEntry> act_and_describe(core::CommandRunner& runner, const std::vector<std::string>& action,
                                std::string_view what, const std::string& path) {
-  LsOptions itself;
-  itself.itself = true;
-  auto argv = core::and_then(action, ls_command(path, itself));
+  auto argv = core::and_then(action, describe_command(path));
   auto out = co_await run_checked(runner, std::move(argv), what);
-  auto entries = parse_ls(out);
-  if (entries.size() != 1) throw core::Failure(core::ErrorKind::internal, "unexpected ls output for one path");
-  co_return std::move(entries.front());
+  co_return only_entry(out);
+}
+
+// The entry of what file calls made or changed: from file calls when they can tell it exactly,
+// from `ls -ld` otherwise.
+Task<LsEntry> describe_changed(core::CommandRunner& runner, core::RemoteFiles& files, const std::string& path) {
+  auto entry = co_await file_calls::describe(files, path);
+  if (entry) co_return std::move(*entry);
+  auto argv = describe_command(path);
+  auto out = co_await run_checked(runner, std::move(argv), "ls");
+  co_return only_entry(out);
 }
 
 Task<void> run_archive(core::CommandRunner& runner, std::vector<std::string> argv, std::string_view what,
@@ -129,18 +148,49 @@ Task<std::string> file_type(core::CommandRunner& runner, const std::string& path
 }
 
 Task<LsEntry> mkdir(core::CommandRunner& runner, const std::string& path, bool parents) {
+  // With parents, a refusal (a missing parent, an existing directory) is mkdir -p's to settle.
+  if (auto files = co_await runner.files()) {
+    file_calls::Record record(runner, "mkdir");
+    const bool made = co_await file_calls::mkdir(*files, path);
+    record.done(made);
+    if (made) {
+      auto entry = co_await describe_changed(runner, *files, path);
+      co_return entry;
+    }
+  }
   auto argv = parents ? with_c_locale({"mkdir", "-p", "--", path}) : with_c_locale({"mkdir", "--", path});
   auto entry = co_await act_and_describe(runner, argv, "mkdir", path);
   co_return entry;
 }
 
 Task<LsEntry> symlink(core::CommandRunner& runner, const std::string& target, const std::string& link) {
+  if (auto files = co_await runner.files()) {
+    file_calls::Record record(runner, "symlink");
+    const bool made = co_await file_calls::symlink(*files, target, link);
+    record.done(made);
+    if (made) {
+      auto entry = co_await describe_changed(runner, *files, link);
+      co_return entry;
+    }
+  }
   auto argv = with_c_locale({"ln", "-s", "--", target, link});
   auto entry = co_await act_and_describe(runner, argv, "ln", link);
   co_return entry;
 }
 
 Task<LsEntry> chmod(core::CommandRunner& runner, const std::string& path, const std::string& mode) {
+  const auto value = octal_mode_value(mode);
+  if (value) {
+    if (auto files = co_await runner.files()) {
+      file_calls::Record record(runner, "chmod");
+      const bool changed = co_await file_calls::chmod(*files, path, *value);
+      record.done(changed);
+      if (changed) {
+        auto entry = co_await describe_changed(runner, *files, path);
+        co_return entry;
+      }
+    }
+  }
   auto argv = with_c_locale({"chmod", "--", mode, path});
   auto entry = co_await act_and_describe(runner, argv, "chmod", path);
   co_return entry;

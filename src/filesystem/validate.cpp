@@ -14,13 +14,6 @@ core::Failure refuse(std::string_view location, std::string_view field, std::str
   return core::validation_error(std::string(location), std::string(field), std::move(message));
 }
 
-bool octal_mode(std::string_view mode) {
-  if (mode.empty() || mode.size() > 4) return false;
-  for (char c : mode)
-    if (c < '0' || c > '7') return false;
-  return true;
-}
-
 bool in(char c, std::string_view set) { return set.find(c) != std::string_view::npos; }
 
 // One clause: [ugoa]*([-+=]([rwxXst]*|[ugo]))+
@@ -61,8 +54,18 @@ bool all_digits(std::string_view s) {
 
 }  // namespace
 
+std::optional<std::uint32_t> octal_mode_value(std::string_view mode) {
+  if (mode.empty() || mode.size() > 4) return std::nullopt;
+  std::uint32_t value = 0;
+  for (char c : mode) {
+    if (c < '0' || c > '7') return std::nullopt;
+    value = value * 8 + static_cast<std::uint32_t>(c - '0');
+  }
+  return value;
+}
+
 std::string validate_chmod_mode(std::string_view mode, std::string_view location, std::string_view field) {
-  if (mode.size() > 64 || (!octal_mode(mode) && !symbolic_mode(mode)))
+  if (mode.size() > 64 || (!octal_mode_value(mode) && !symbolic_mode(mode)))
     throw refuse(location, field, "must be an octal mode (e.g. 755) or a symbolic mode (e.g. u+rwx,g-w)");
   return std::string(mode);
 }

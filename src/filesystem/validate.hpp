@@ -16,6 +16,8 @@ namespace portico::filesystem {
 // Anything else is refused, so nothing but a mode reaches chmod. Returns the mode unchanged.
 // Callers end chmod's options with "--" before the mode: a symbolic mode may begin with '-'.
 std::string validate_chmod_mode(std::string_view mode, std::string_view location, std::string_view field);
+// The value of an octal mode as above (07777 at most); nullopt for any other mode.
+std::optional<std::uint32_t> octal_mode_value(std::string_view mode);
 
 // An owner or group for chown: a name core::valid_unix_name accepts, or a numeric id
 // (0..4294967294; 4294967295 is (uid_t)-1, "no change", which chown would not take as an id).

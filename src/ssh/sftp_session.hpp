@@ -29,6 +29,8 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -90,6 +92,7 @@ class SftpSession final : public core::RemoteFiles, public std::enable_shared_fr
   boost::asio::awaitable<void> rename(std::string from, std::string to) override;
   boost::asio::awaitable<std::string> user_name(std::uint32_t uid) override;
   boost::asio::awaitable<std::string> group_name(std::uint32_t gid) override;
+  boost::asio::awaitable<std::string> local_time_zone() override;
 
   // A request on its way: its answer arrives in `type` and `body` (a DATA reply's body is the
   // data itself), or `error` is set.
@@ -148,6 +151,9 @@ class SftpSession final : public core::RemoteFiles, public std::enable_shared_fr
   std::unordered_map<std::uint32_t, std::string> users_, groups_;
   std::string err_;         // the server's stderr, read and dropped
   bool err_truncated_ = false;
+
+  std::mutex zone_mutex_;
+  std::optional<std::string> zone_;  // local_time_zone(), once read
 
   std::atomic<bool> alive_{true};
   std::atomic<std::size_t> in_flight_{0};

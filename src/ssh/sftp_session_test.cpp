@@ -259,6 +259,15 @@ TEST_F(SftpTest, NamesUsersAndGroupsAsLsDoes) {
   EXPECT_EQ(run(files->user_name(4'000'000'000u)), "");  // no such user
 }
 
+TEST_F(SftpTest, ReadsTheClustersTimeZoneOnce) {
+  auto& p = pool(cluster());
+  auto files = session(p);
+  // The site's sshd is on this machine: its /etc/localtime is ours ("" when there is none).
+  const auto expected = shell(p, "alice", {"sh", "-c", "cat /etc/localtime 2>/dev/null || true"});
+  EXPECT_EQ(run(files->local_time_zone()), expected);
+  EXPECT_EQ(run(files->local_time_zone()), expected);
+}
+
 TEST_F(SftpTest, EachConnectionKeepsOneSessionBesideItsCommands) {
   auto& p = pool(cluster());
   auto first = session(p);

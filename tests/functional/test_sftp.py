@@ -199,23 +199,68 @@ def moved_operations(client, directory, name, data):
     return out
 
 
+def moved_changes(client, commands, directory, name):
+    """mkdir, chmod (octal) and symlink, served over SFTP, on `name` in `directory`: (what,
+    response) pairs. Each reply, the ls entry of what was made or changed, is checked against
+    the same entry as `ls` lists it through `commands` (a client of a gateway with file calls
+    switched off), field by field."""
+    base = f"{directory}/{name}"
+    out = {}
+
+    def same_as_ls(r, path):
+        assert r.status_code in (200, 201), r.text
+        entry = r.json()["output"]
+        listed = commands("GET", "ls", params={"path": directory, "showHidden": "true"})
+        assert listed.status_code == 200, listed.text
+        twin = next(e for e in listed.json()["output"] if e["name"] == path.rsplit("/", 1)[1])
+        assert entry == {**twin, "name": path}, (entry, twin)
+
+    r = client("POST", "mkdir", json={"path": base + ".d"})
+    same_as_ls(r, base + ".d")
+    out["mkdir"] = r
+    # GNU chmod keeps a directory's set-group-ID bit that a numeric mode does not set.
+    r = client("PUT", "chmod", json={"path": base + ".d", "mode": "2750"})
+    assert r.json()["output"]["permissions"] == "rwxr-s---", r.text
+    r = client("PUT", "chmod", json={"path": base + ".d", "mode": "750"})
+    same_as_ls(r, base + ".d")
+    assert r.json()["output"]["permissions"] == "rwxr-s---", r.text
+    out["chmod"] = r
+    r = client("POST", "symlink", json={"path": base + ".d", "linkPath": base + ".l"})
+    same_as_ls(r, base + ".l")
+    assert r.json()["output"]["linkTarget"] == base + ".d", r.text
+    out["symlink"] = r
+    r = client("DELETE", "rm", params={"path": base + ".l"})
+    assert r.status_code == 204, r.text
+    r = client("DELETE", "rm", params={"path": base + ".d"})
+    assert r.status_code == 204, r.text
+    return out
+
+
 SFTP_NAME = {"upload": "sftp:upload", "download": "sftp:download", "range": "sftp:download", "view": "sftp:view",
-             "head": "sftp:head", "tail": "sftp:tail", "rm": "sftp:rm"}
+             "head": "sftp:head", "tail": "sftp:tail", "rm": "sftp:rm", "mkdir": "sftp:mkdir", "chmod": "sftp:chmod",
+             "symlink": "sftp:symlink"}
 
 
-def test_the_moved_operations_go_over_sftp_with_one_backend_call_each(alice, home, ssh):
+@pytest.fixture(scope="module")
+def commands(gw_off, token):
+    return Client(gw_off, lambda: token("alice"), "alice")
+
+
+def test_the_moved_operations_go_over_sftp_with_one_backend_call_each(alice, commands, home, ssh):
     data = b"0123456789abcdef" * 4
     for what, r in moved_operations(alice, home, "plain.txt", data).items():
+        assert r.backend() == [(SFTP_NAME[what], 0)], (what, r.backend())
+    for what, r in moved_changes(alice, commands, home, "plain").items():
         assert r.backend() == [(SFTP_NAME[what], 0)], (what, r.backend())
     assert ssh.run("alice", f"test -e {home}/plain.txt").returncode == 1
     # No temporary file is left by the uploads.
     assert ssh.run("alice", f"ls -A {home}").stdout == ""
 
 
-def test_switched_off_every_operation_is_a_command_with_the_same_answers(gw_off, token, home, ssh):
-    off = Client(gw_off, lambda: token("alice"), "alice")
+def test_switched_off_every_operation_is_a_command_with_the_same_answers(gw_off, commands, home, ssh):
+    off = commands
     data = b"0123456789abcdef" * 4
-    for what, r in moved_operations(off, home, "plain.txt", data).items():
+    for what, r in {**moved_operations(off, home, "plain.txt", data), **moved_changes(off, off, home, "plain")}.items():
         calls = r.backend()
         assert calls and all(c[0].startswith("ssh:") for c in calls), (what, calls)
     ssh_health = wait_for(lambda: next((s for s in requests.get(gw_off.url + "/status/systems", headers=off.headers,
@@ -225,13 +270,13 @@ def test_switched_off_every_operation_is_a_command_with_the_same_answers(gw_off,
 
 
 @pytest.mark.parametrize("name", HOSTILE)
-def test_hostile_names_through_every_operation_that_moved(alice, home, ssh, name):
+def test_hostile_names_through_every_operation_that_moved(alice, commands, home, ssh, name):
     data = name.encode() + b"|" + bytes(range(32, 127))
     upload = alice.upload(home, name, data)
     assert upload.status_code == 204, upload.text
     assert remote_sha(ssh, "alice", f"{home}/{name}") == hashlib.sha256(data).hexdigest()
     assert ssh.run("alice", f"rm -- {shlex.quote(home + '/' + name)}").returncode == 0
-    for what, r in moved_operations(alice, home, name, data).items():
+    for what, r in {**moved_operations(alice, home, name, data), **moved_changes(alice, commands, home, name)}.items():
         assert r.backend() == [(SFTP_NAME[what], 0)], (what, r.backend())
     assert ssh.run("alice", f"ls -A {home}").stdout == ""
 
@@ -255,6 +300,16 @@ def test_refusals_are_the_commands_own_and_alice_cannot_reach_bobs_private_file(
         assert calls[0][0].startswith("sftp:") and calls[0][1] == 1 and calls[1][0].startswith("ssh:"), (op, calls)
     r = alice.upload("/home/bob", "sftp-private.txt", b"from alice")
     assert r.status_code == 403 and "Permission denied" in r.json()["message"], r.text
+    for method, op, body, words in [("PUT", "chmod", {"path": path, "mode": "666"}, "Permission denied"),
+                                    ("POST", "mkdir", {"path": "/home/bob/from-alice"}, "Permission denied"),
+                                    ("POST", "symlink", {"path": path, "linkPath": "/home/bob/from-alice"},
+                                     "Permission denied")]:
+        r = alice(method, op, json=body)
+        assert r.status_code == 403 and words in r.json()["message"], (op, r.text)
+        calls = r.backend()
+        assert calls[0] == (f"sftp:{op}", 1) and calls[1][0].startswith("ssh:"), (op, calls)
+    assert ssh.run("bob", "test -e /home/bob/from-alice").returncode == 1
+    assert ssh.run("bob", f"stat -c %a {path}").stdout == "600\n"
     assert remote_sha(ssh, "bob", path) == before
     ssh.run("bob", f"rm -f {path}")
 
@@ -294,10 +349,11 @@ def test_an_upload_never_replaces_a_directory_and_leaves_no_temporary_file(alice
     ssh.run("alice", f"rm -rf {home}/target {home}/plain")
 
 
-def test_a_server_without_the_sftp_subsystem_is_served_by_commands(gw_no_subsystem, token, home, ssh):
+def test_a_server_without_the_sftp_subsystem_is_served_by_commands(gw_no_subsystem, token, commands, home, ssh):
     client = Client(gw_no_subsystem, lambda: token("alice"), "alice")
     data = b"no subsystem here" * 3
-    for what, r in moved_operations(client, home, "plain.txt", data).items():
+    for what, r in {**moved_operations(client, home, "plain.txt", data),
+                    **moved_changes(client, commands, home, "plain")}.items():
         calls = r.backend()
         assert calls and all(c[0].startswith("ssh:") for c in calls), (what, calls)
 
