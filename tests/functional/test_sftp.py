@@ -143,7 +143,8 @@ def sshd_without_sftp(tmp_path_factory, site):
 
 @pytest.fixture(scope="module")
 def gw_no_subsystem(tmp_path_factory, sshd_without_sftp):
-    g = start_gateway(tmp_path_factory, "sftp-none", env={"PORTICO_HEALTH_INTERVAL": "1s"}, port=sshd_without_sftp)
+    g = start_gateway(tmp_path_factory, "sftp-none", env={"PORTICO_SFTP": "true", "PORTICO_HEALTH_INTERVAL": "1s"},
+                      port=sshd_without_sftp)
     yield g
     assert g.stop() == 0
 
