@@ -6,8 +6,9 @@ open ControlMaster connection as the same user, in the same run, on the same mac
      `cat > FILE`, `stat` and `mkdir` at the same concurrency (an ssh client process per call, as
      a script would run them);
   2. a 1 GiB download and a 1 GiB upload with curl (so the client is not the bottleneck) vs
-     `ssh host cat FILE > /dev/null` and `ssh host 'cat > FILE' < /dev/zero`-style copies, with the
-     gateway's peak resident memory sampled every 20 ms.
+     `ssh host cat FILE > /dev/null` and `ssh host 'cat > FILE' < FILE`, and the upload also vs
+     `cat > FILE && sync FILE` (Portico's upload fsyncs before it renames), with the gateway's
+     peak resident memory sampled every 20 ms.
 usage: site/site up && /usr/bin/python3 bench/transfer.py [FILES] [CONCURRENCY]
 Prints a Markdown report; docs/benchmarks.md keeps the latest one. PORTICO_BINARY picks the build."""
 import concurrent.futures
@@ -137,6 +138,9 @@ def big(gw, raw, headers, work, directory):
          f"{gw.url}/filesystem/hpc/ops/upload?path={directory}"], check=True))
     up_rss = rss.growth_mb()
     raw_up = timed(lambda: subprocess.run(raw.argv(f"cat > {directory}/raw.bin"), stdin=open(src, "rb"), check=True))
+    # With the upload's guarantee: the data on disk (fsync) before the call returns.
+    raw_up_sync = timed(lambda: subprocess.run(raw.argv(f"cat > {directory}/raw2.bin && sync {directory}/raw2.bin"),
+                                               stdin=open(src, "rb"), check=True))
 
     rss = PeakRss(gw.proc.pid)
     down = timed(lambda: subprocess.run(
@@ -145,7 +149,7 @@ def big(gw, raw, headers, work, directory):
     down_rss = rss.growth_mb()
     raw_down = timed(lambda: subprocess.run(raw.argv(f"cat {remote}"), stdout=subprocess.DEVNULL, check=True))
     src.unlink()
-    return up, raw_up, up_rss, down, raw_down, down_rss
+    return up, raw_up, raw_up_sync, up_rss, down, raw_down, down_rss
 
 
 def main():
@@ -159,7 +163,7 @@ def main():
                         f"for i in $(seq -f %04g 0 {FILES - 1}); do head -c 1024 /dev/urandom > f$i; done")
             assert r.returncode == 0, r.stderr
             small = many_small(gw, raw, headers, directory)
-            up, raw_up, up_rss, down, raw_down, down_rss = big(gw, raw, headers, work, directory)
+            up, raw_up, raw_up_sync, up_rss, down, raw_down, down_rss = big(gw, raw, headers, work, directory)
         finally:
             raw.run(f"rm -rf {directory}")
             raw.close()
@@ -174,6 +178,8 @@ def main():
               f"{raw_time / portico:.2f}x faster |")
     print(f"| 1 GiB download (curl) | {mbps(down):.0f} MB/s | {mbps(raw_down):.0f} MB/s | {raw_down / down:.0%} of raw throughput |")
     print(f"| 1 GiB upload (curl -F) | {mbps(up):.0f} MB/s | {mbps(raw_up):.0f} MB/s | {raw_up / up:.0%} of raw throughput |")
+    print(f"| 1 GiB upload, raw with fsync as Portico's (`cat > F && sync F`) | {mbps(up):.0f} MB/s | "
+          f"{mbps(raw_up_sync):.0f} MB/s | {raw_up_sync / up:.0%} of raw throughput |")
     print(f"\nGateway peak resident memory growth: {down_rss:.1f} MB during the download, {up_rss:.1f} MB during the upload.")
 
 

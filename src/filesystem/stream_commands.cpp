@@ -34,9 +34,11 @@ exec 3>"$2" || exit 1
 printf 'ready\n'
 exec cat >&3)";
 
-// $1 temp, $2 target. mv -T: a directory that appears at target meanwhile is an error, never a
-// place to move into.
+// $1 temp, $2 target. sync (fsync(2) of temp) before the rename, as the file calls do: a crash
+// after it never leaves a target whose data did not reach the disk. mv -T: a directory that
+// appears at target meanwhile is an error, never a place to move into.
 constexpr std::string_view kCommit = R"(if test -d "$2"; then printf '%s: Is a directory\n' "$2" >&2; rm -f -- "$1"; exit 1; fi
+sync -- "$1" || { rm -f -- "$1"; exit 1; }
 mv -fT -- "$1" "$2" || { rm -f -- "$1"; exit 1; })";
 
 std::vector<std::string> script(std::string_view text, std::initializer_list<std::string> args) {

@@ -38,8 +38,9 @@ bool is_not_regular_file_message(std::string_view err);
 // every byte has arrived.
 std::vector<std::string> upload_argv(const std::string& dir, const std::string& temp);
 
-// Upload, second step: renames temp over target (atomically, on the same file system), unless
-// target is a directory ("Is a directory"); removes temp if the rename does not happen.
+// Upload, second step: fsyncs temp and renames it over target (atomically, on the same file
+// system), unless target is a directory ("Is a directory"); removes temp if the rename does not
+// happen.
 std::vector<std::string> upload_commit_argv(const std::string& temp, const std::string& target);
 
 // Removes what an interrupted upload left.
