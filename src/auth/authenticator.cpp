@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 
 namespace portico::auth {
@@ -30,7 +29,7 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) noe
   // RFC 6750 b64token characters; anything else (spaces, commas, quotes) is not one token.
   if (token.empty()) return std::nullopt;
   for (unsigned char c : token)
-    if (!std::isalnum(c) && std::string_view("-._~+/=").find(static_cast<char>(c)) == std::string_view::npos)
+    if (!core::ascii_alnum(c) && std::string_view("-._~+/=").find(static_cast<char>(c)) == std::string_view::npos)
       return std::nullopt;
   return token;
 }

@@ -1,10 +1,11 @@
 #include "http/request_ids.hpp"
 
+#include "core/ascii.hpp"
+
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
 #include <atomic>
-#include <cctype>
 #include <cstdint>
 
 namespace portico::http {
@@ -24,7 +25,7 @@ std::string new_request_id() {
 std::string sane_request_id(std::string_view value) {
   if (value.empty() || value.size() > 128) return {};
   for (unsigned char c : value)
-    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':')) return {};
+    if (!(core::ascii_alnum(c) || c == '-' || c == '_' || c == '.' || c == ':')) return {};
   return std::string(value);
 }
 

@@ -26,7 +26,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <cctype>
 #include <optional>
 
 namespace portico::net {
@@ -119,7 +118,7 @@ Target parse_target(const std::string& url) {
 bool is_token(std::string_view s) {  // RFC 9110 token, for methods and header names
   if (s.empty()) return false;
   for (unsigned char c : s) {
-    if (std::isalnum(c)) continue;
+    if (core::ascii_alnum(c)) continue;
     if (std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) return false;
   }
   return true;

@@ -1,5 +1,6 @@
 #include "scheduler/pbs_cli.hpp"
 
+#include "core/ascii.hpp"
 #include "core/error.hpp"
 #include "core/shell.hpp"
 #include "core/names.hpp"
@@ -58,7 +59,7 @@ bool valid_resource(std::string_view item) {
   auto name = item.substr(0, eq);
   if (!std::isalpha(static_cast<unsigned char>(name.front()))) return false;
   for (unsigned char c : name)
-    if (!(std::isalnum(c) || c == '_')) return false;
+    if (!(core::ascii_alnum(c) || c == '_')) return false;
   for (unsigned char c : item.substr(eq + 1))
     if (c <= ' ' || c == ',' || c == 0x7f || c == '"' || c == '\'') return false;
   return true;

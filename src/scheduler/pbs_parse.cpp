@@ -6,6 +6,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "core/ascii.hpp"
 #include "core/error.hpp"
 #include "core/numbers.hpp"
 #include "scheduler/command_output.hpp"
@@ -396,7 +397,7 @@ std::vector<Reservation> parse_pbs_rstat(std::string_view t) {
     auto eq = body.find(" = ");
     bool attribute = eq != std::string_view::npos && eq > 0 &&
                      std::all_of(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(eq),
-                                 [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; });
+                                 [](char c) { return core::ascii_alnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; });
     if (attribute) {
       blocks.back().attributes.emplace_back(std::string(body.substr(0, eq)), std::string(body.substr(eq + 3)));
     } else if (!blocks.back().attributes.empty()) {

@@ -1,5 +1,6 @@
 #include "scheduler/slurm_parse.hpp"
 
+#include "core/ascii.hpp"
 #include "core/error.hpp"
 #include "scheduler/command_output.hpp"
 
@@ -58,7 +59,7 @@ std::vector<std::string> split(std::string_view s, char sep) {
 std::size_t key_length(std::string_view word) {
   if (word.empty() || word[0] < 'A' || word[0] > 'Z') return std::string_view::npos;
   std::size_t i = 1;
-  while (i < word.size() && (std::isalnum(static_cast<unsigned char>(word[i])) || word[i] == '_')) ++i;
+  while (i < word.size() && (core::ascii_alnum(static_cast<unsigned char>(word[i])) || word[i] == '_')) ++i;
   return i < word.size() && word[i] == '=' ? i : std::string_view::npos;
 }
 

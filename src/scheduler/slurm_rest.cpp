@@ -1,5 +1,6 @@
 #include "scheduler/slurm_rest.hpp"
 
+#include "core/ascii.hpp"
 #include "core/error.hpp"
 #include "core/names.hpp"
 #include "scheduler/command_output.hpp"
@@ -27,7 +28,7 @@ std::int64_t now_seconds() {
 std::string query_value(std::string_view v) {
   std::string out;
   for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    if (core::ascii_alnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
     else out += fmt::format("%{:02X}", c);
   }
   return out;

@@ -1,5 +1,6 @@
 #include "scheduler/submission.hpp"
 
+#include "core/ascii.hpp"
 #include "core/error.hpp"
 
 #include <algorithm>
@@ -14,7 +15,7 @@ bool valid_env_name(std::string_view name) noexcept {
   auto first = static_cast<unsigned char>(name.front());
   if (!(std::isalpha(first) || first == '_')) return false;
   for (unsigned char c : name)
-    if (!(std::isalnum(c) || c == '_')) return false;
+    if (!(core::ascii_alnum(c) || c == '_')) return false;
   return true;
 }
 
@@ -81,7 +82,7 @@ core::Command sbatch_command(const JobSubmission& job, const std::string& sbatch
 bool valid_option_name(std::string_view name) noexcept {
   if (name.empty() || name.size() > 64 || !std::isalpha(static_cast<unsigned char>(name.front()))) return false;
   for (unsigned char c : name)
-    if (!(std::isalnum(c) || c == '_' || c == '-')) return false;
+    if (!(core::ascii_alnum(c) || c == '_' || c == '-')) return false;
   return true;
 }
 

@@ -7,6 +7,7 @@
 #include "api/firecrest/compute_body.hpp"
 #include "api/firecrest/handler_util.hpp"
 #include "api/firecrest/models.hpp"
+#include "core/ascii.hpp"
 #include "core/error.hpp"
 #include "filesystem/paths.hpp"
 
@@ -25,7 +26,7 @@ namespace {
 std::string job_id_of(const Call& c) {
   auto id = std::string(http::param(c.params, "job_id").value_or(""));
   bool ok = !id.empty() && id.size() <= 64;
-  for (unsigned char ch : id) ok = ok && std::isalnum(ch);
+  for (unsigned char ch : id) ok = ok && core::ascii_alnum(ch);
   if (!ok) throw core::validation_error("path", "job_id", "must be letters and digits");
   return id;
 }

@@ -13,6 +13,7 @@
 #include "api/iri/errors.hpp"
 #include "api/iri/handler_util.hpp"
 #include "api/iri/job_spec.hpp"
+#include "core/ascii.hpp"
 #include "core/time.hpp"
 #include "filesystem/paths.hpp"
 #include "scheduler/psij.hpp"
@@ -71,7 +72,7 @@ void require_scheduler(cluster::Cluster& cluster) {
 std::string job_id_of(const Call& c) {
   auto id = path_param(c, "job_id");
   bool ok = !id.empty() && id.size() <= 64;
-  for (unsigned char ch : id) ok = ok && std::isalnum(ch);
+  for (unsigned char ch : id) ok = ok && core::ascii_alnum(ch);
   if (!ok) throw core::validation_error("path", "job_id", "must be letters and digits");
   return id;
 }
