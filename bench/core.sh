@@ -80,7 +80,7 @@ SSH=(ssh -p "$SSH_PORT" -i "$WORK/key" -o IdentitiesOnly=yes -o UserKnownHostsFi
      -o ControlPath="$WORK/ctl" -o BatchMode=yes alice@127.0.0.1)
 ssh -p "$SSH_PORT" -i "$WORK/key" -o IdentitiesOnly=yes -o UserKnownHostsFile="$WORK/known_hosts" \
   -o ControlMaster=yes -o ControlPath="$WORK/ctl" -o ControlPersist=600 -fN alice@127.0.0.1
-# What portico runs for userinfo once the user's accounts are cached (30 s): one `id`.
+# The raw side runs `id` (what userinfo ran on the cluster before identity was cached).
 REMOTE="env LC_ALL=C id"
 
 raw_latency() {  # p50 of N sequential runs, in ms
