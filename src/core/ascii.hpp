@@ -1,6 +1,6 @@
 #pragma once
-// ASCII classes, and the case-insensitive comparison of protocol words: header names, media types, parameter
-// names, auth schemes. Not Boost.Beast's iequals nor Boost.URL's ci_is_equal: in Boost 1.81 both
+// ASCII classes, and the case-insensitive comparison of protocol words: header names, media
+// types, parameter names, auth schemes. Not Boost.Beast's iequals nor Boost.URL's ci_is_equal: in Boost 1.81 both
 // read one byte past the end of both strings once they differ in case (found by
 // fuzz/multipart_fuzz on a Content-Type that was not in lower case).
 
@@ -9,8 +9,8 @@
 
 namespace portico::core {
 
-// Letters and digits of ASCII, in any locale; without the call into libc isalnum makes per
-// character (3% of the CPU of an authenticated request: a token is about a thousand).
+// An ASCII letter or digit, whatever the locale. Not libc's isalnum: a call per character was
+// 3% of the CPU of an authenticated request (a token has about a thousand).
 constexpr bool ascii_alnum(unsigned char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
