@@ -1,8 +1,8 @@
 #pragma once
 // ASCII classes, and the case-insensitive comparison of protocol words: header names, media
-// types, parameter names, auth schemes. Not Boost.Beast's iequals nor Boost.URL's ci_is_equal: in Boost 1.81 both
-// read one byte past the end of both strings once they differ in case (found by
-// fuzz/multipart_fuzz on a Content-Type that was not in lower case).
+// types, parameter names, auth schemes. Not Boost.Beast's iequals nor Boost.URL's ci_is_equal:
+// in Boost 1.81 both read one byte past the end of both strings once they differ in case (found
+// by fuzz/multipart_fuzz on a Content-Type that was not in lower case).
 
 #include <algorithm>
 #include <string_view>
