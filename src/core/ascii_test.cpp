@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <memory>
 #include <string>
 
+using portico::core::ascii_alnum;
 using portico::core::iequals;
 
 TEST(Iequals, IgnoresAsciiCaseOnly) {
@@ -24,4 +26,9 @@ TEST(Iequals, ReadsNothingPastEitherString) {
   auto a = std::make_unique<char[]>(text.size());
   text.copy(a.get(), text.size());
   EXPECT_TRUE(iequals(std::string_view(a.get(), text.size()), "multipart/form-data"));
+}
+
+TEST(Ascii, AlnumIsCLocaleIsalnumForEveryByte) {
+  for (int c = 0; c < 256; ++c)
+    EXPECT_EQ(ascii_alnum(static_cast<unsigned char>(c)), std::isalnum(c) != 0) << c;  // tests run in the C locale
 }
